@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cgroups: one interface over three host layouts.
+ *
+ *   SILO_CGROUP_V2      unified hierarchy at /sys/fs/cgroup (cgroup2fs)
+ *   SILO_CGROUP_V1      one hierarchy per controller under /sys/fs/cgroup/<controller>
+ *   SILO_CGROUP_HYBRID  v1 controllers plus a controller-less cgroup2 at /sys/fs/cgroup/unified;
+ *                       limits go to v1, the process is also placed in the unified tree (process
+ *                       tracking, cgroup.kill), as systemd's hybrid mode does.  crun refuses this
+ *                       layout; silo must not.
+ *
+ * Paths: linux.cgroupsPath "/a/b" is relative to the root of every hierarchy; a relative path is
+ * taken relative to the hierarchy root too (never the caller's own cgroup: on some hosts that is
+ * owned by something else).  No cgroupsPath means "/silo/<id>".  Parents silo creates are recorded
+ * and removed on destroy when empty.  The cgroups root can be overridden with SILO_CGROUP_ROOT
+ * (tests).
+ *
+ * Nothing here ever writes to, moves processes out of, or removes a cgroup silo did not create.
+ */
+#ifndef SILO_CGROUP_H
+#define SILO_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "../runtime/error.h"
+#include "../runtime/spec.h"
+
+enum silo_cgroup_mode { SILO_CGROUP_V1, SILO_CGROUP_HYBRID, SILO_CGROUP_V2 };
+
+struct silo_cgroup;
+
+enum silo_cgroup_mode silo_cgroup_detect_mode(void);
+const char *silo_cgroup_mode_name(enum silo_cgroup_mode m);
+
+/* Resolve cgroupsPath/id into the path silo will use ("/silo/<id>" by default). */
+char *silo_cgroup_path_for(const char *cgroups_path, const char *id);
+
+/* Create the cgroup (every v1 hierarchy, or the v2 directory with the needed controllers
+ * enabled in the parents' cgroup.subtree_control) and apply r (may be NULL).  On failure
+ * nothing is left behind. */
+int silo_cgroup_create(const char *path, const struct silo_resources *r, struct silo_cgroup **ret,
+                       silo_error_t *err);
+/* Re-open an existing cgroup from its recorded path (state), for kill/delete/pause/stats. */
+int silo_cgroup_open(const char *path, struct silo_cgroup **ret, silo_error_t *err);
+/* A dirfd usable with clone3(CLONE_INTO_CGROUP), or -1 (v1-only hosts). */
+int silo_cgroup_dirfd(const struct silo_cgroup *cg);
+/* Put pid into the cgroup in every hierarchy (the ones clone3 did not already cover). */
+int silo_cgroup_enter(struct silo_cgroup *cg, pid_t pid, silo_error_t *err);
+/* Apply (or update) resources. */
+int silo_cgroup_apply(struct silo_cgroup *cg, const struct silo_resources *r, silo_error_t *err);
+/* All pids in the cgroup (recursive). Caller frees *ret. */
+int silo_cgroup_pids(struct silo_cgroup *cg, pid_t **ret, size_t *ret_n, silo_error_t *err);
+/* Signal every process in the cgroup; SIGKILL uses cgroup.kill where available. */
+int silo_cgroup_kill_all(struct silo_cgroup *cg, int sig, silo_error_t *err);
+/* Freeze / thaw (v2 cgroup.freeze, v1 freezer.state); waits until the state is reached. */
+int silo_cgroup_freeze(struct silo_cgroup *cg, bool frozen, silo_error_t *err);
+bool silo_cgroup_is_frozen(struct silo_cgroup *cg);
+/* Kill what is left, wait for it to go, remove the cgroup and the empty parents silo created.
+ * A cgroup that is already gone is not an error. */
+int silo_cgroup_destroy(struct silo_cgroup *cg, silo_error_t *err);
+/* The path as given to create/open, to record in the state. */
+const char *silo_cgroup_path(const struct silo_cgroup *cg);
+enum silo_cgroup_mode silo_cgroup_mode(const struct silo_cgroup *cg);
+void silo_cgroup_free(struct silo_cgroup *cg);
+
+#endif
