@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+#include <stdlib.h>
+#include "cmd.h"
+
+int cmd_delete(struct silo_global *g, int argc, char **argv)
+{
+        bool force = false;
+        const struct silo_opt opts[] = {{"force", 'f', OPT_BOOL, &force}, {NULL, 0, 0, NULL}};
+        silo_error_t err = NULL;
+        const char *id = NULL;
+        char **pos = NULL;
+        int npos = 0, r;
+
+        if (silo_parse_args(argc, argv, opts, false, &pos, &npos, &err) < 0)
+                return silo_cmd_fail(&err);
+        r = silo_cmd_need_id("delete", npos, pos, &id);
+        free(pos);
+        if (r)
+                return r;
+        if (silo_container_delete(&g->ctx, id, force, &err) < 0)
+                return silo_cmd_fail(&err);
+        return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * silo: an OCI runtime.  Global options come before the verb (runc's grammar); each verb parses
+ * its own options.  See interfaces.md §1 for the contract real callers rely on.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd.h"
+#include "../runtime/log.h"
+#include "../runtime/state.h"
+#include "../runtime/util.h"
+
+#define SILO_SPEC_VERSION "1.2.1"
+
+static const struct {
+        const char *name;
+        int (*fn)(struct silo_global *g, int argc, char **argv);
+        const char *help;
+} commands[] = {
+        {"create", cmd_create, "create a container (stopped before the user process runs)"},
+        {"start", cmd_start, "run the user process of a created container"},
+        {"run", cmd_run, "create and start a container"},
+        {"state", cmd_state, "print the state of a container as JSON"},
+        {"kill", cmd_kill, "send a signal to the container init (or all processes with --all)"},
+        {"delete", cmd_delete, "delete a container and everything it holds"},
+        {"list", cmd_list, "list containers"},
+        {"spec", cmd_spec, "write a default config.json"},
+        {"features", cmd_features, "print the features this runtime supports as JSON"},
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: silo [global options] <command> [command options] [arguments]\n\n"
+                   "global options:\n"
+                   "  --root DIR             state directory (default /run/silo)\n"
+                   "  --log FILE             log file (default stderr)\n"
+                   "  --log-format text|json log format\n"
+                   "  --debug                debug logging\n"
+                   "  --systemd-cgroup       use the systemd cgroup driver (needs a running systemd)\n"
+                   "  --rootless true|false|auto  accepted for runc compatibility\n"
+                   "  -v, --version          print the version\n\ncommands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+static void version(void)
+{
+        printf("silo version %s\nspec: %s\n", SILO_VERSION, SILO_SPEC_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+        struct silo_global g = {0};
+        silo_error_t err = NULL;
+        bool debug = false, show_version = false, help = false, systemd = false;
+        const char *root = NULL, *rootless = NULL, *criu = NULL, *cgroup_manager = NULL, *log_level = NULL;
+        const struct silo_opt global_opts[] = {
+                {"root", 0, OPT_STRING, &root},
+                {"log", 0, OPT_STRING, &g.log_path},
+                {"log-format", 0, OPT_STRING, &g.log_format},
+                {"log-level", 0, OPT_STRING, &log_level},
+                {"debug", 0, OPT_BOOL, &debug},
+                {"systemd-cgroup", 0, OPT_BOOL, &systemd},
+                {"rootless", 0, OPT_STRING, &rootless},
+                {"criu", 0, OPT_STRING, &criu},
+                {"cgroup-manager", 0, OPT_STRING, &cgroup_manager},
+                {"version", 'v', OPT_BOOL, &show_version},
+                {"help", 'h', OPT_BOOL, &help},
+                {NULL, 0, 0, NULL},
+        };
+        char **pos = NULL;
+        int npos = 0, i, r;
+
+        /* global options end at the first non-option: the verb */
+        for (i = 1; i < argc; i++) {
+                if (argv[i][0] != '-')
+                        break;
+                const struct silo_opt *o = NULL;
+                const char *n = argv[i] + (argv[i][1] == '-' ? 2 : 1);
+                size_t len = strcspn(n, "=");
+                for (o = global_opts; o->name; o++)
+                        if ((strlen(o->name) == len && strncmp(o->name, n, len) == 0) ||
+                            (len == 1 && o->short_name == n[0]))
+                                break;
+                /* --rootless takes its value only in the --rootless=X form (go-runc) */
+                if (o->name && o->type == OPT_STRING && n[len] != '=' && strcmp(o->name, "rootless") != 0)
+                        i++;
+        }
+        r = silo_parse_args(i, argv, global_opts, false, &pos, &npos, &err);
+        free(pos);
+        if (r < 0) {
+                silo_log_error(err);
+                silo_error_free(&err);
+                usage(stderr);
+                return 1;
+        }
+        if (log_level && strcmp(log_level, "debug") == 0)
+                debug = true;
+        if (silo_log_init(g.log_path, g.log_format, debug, &err) < 0)
+                return silo_cmd_fail(&err);
+        if (show_version) {
+                version();
+                return 0;
+        }
+        if (help || i >= argc) {
+                usage(help ? stdout : stderr);
+                return help ? 0 : 1;
+        }
+        if (criu)
+                silo_warn("--criu is deprecated, ignoring");
+        if (cgroup_manager && strcmp(cgroup_manager, "cgroupfs") != 0) {
+                if (strcmp(cgroup_manager, "systemd") == 0)
+                        systemd = true;
+                else
+                        return silo_cmd_usage("--cgroup-manager", "unsupported value '%s' (want cgroupfs or systemd)",
+                                              cgroup_manager);
+        }
+        g.ctx.root = root ? root : silo_state_default_root();
+        g.ctx.systemd_cgroup = systemd;
+        g.ctx.debug = debug;
+
+        for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
+                if (strcmp(argv[i], commands[c].name) == 0)
+                        return commands[c].fn(&g, argc - i, argv + i);
+        return silo_cmd_usage("silo", "unknown command '%s'", argv[i]);
+}

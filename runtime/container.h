@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The container lifecycle (runtime-spec runtime.md): create, start, run, state, kill, delete,
+ * list.  This is the only API cmd/ calls.  Every operation takes the per-container lock for its
+ * whole duration; failures leave the environment as if the operation had not been attempted
+ * (a failed create removes its cgroup, processes, mounts and state dir).
+ */
+#ifndef SILO_CONTAINER_H
+#define SILO_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "error.h"
+
+struct silo_context {
+        const char *root; /* state root */
+        bool systemd_cgroup;
+        bool debug;
+};
+
+struct silo_create_opts {
+        const char *id;
+        const char *bundle;         /* absolute */
+        const char *pid_file;       /* absolute or NULL */
+        const char *console_socket; /* absolute or NULL */
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        /* run only */
+        bool detach;
+        bool keep;
+};
+
+struct silo_list_entry {
+        char *id;
+        pid_t pid;
+        char *status;
+        char *bundle;
+        char *created;
+        char *owner;
+        char *json; /* OCI state object */
+};
+
+int silo_container_create(const struct silo_context *ctx, const struct silo_create_opts *o, silo_error_t *err);
+int silo_container_start(const struct silo_context *ctx, const char *id, silo_error_t *err);
+/* create + start; in the foreground waits and returns the exit status (128+sig for signals). */
+int silo_container_run(const struct silo_context *ctx, const struct silo_create_opts *o, int *ret_status,
+                       silo_error_t *err);
+int silo_container_state(const struct silo_context *ctx, const char *id, char **ret_json, silo_error_t *err);
+int silo_container_kill(const struct silo_context *ctx, const char *id, int sig, bool all, silo_error_t *err);
+int silo_container_delete(const struct silo_context *ctx, const char *id, bool force, silo_error_t *err);
+int silo_container_list(const struct silo_context *ctx, struct silo_list_entry **ret, size_t *ret_n,
+                        silo_error_t *err);
+void silo_list_free(struct silo_list_entry *l, size_t n);
+
+/* Signal names and numbers: "9", "KILL", "SIGKILL", "RTMIN+3". */
+int silo_parse_signal(const char *s);
+
+#endif

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Namespaces backend, child side: everything the container init does between clone3 and
+ * execve(process.args).  See sync.h for the message exchange with the parent.
+ *
+ * Invariants while this code runs:
+ *   - the process is non-dumpable (PR_SET_DUMPABLE 0) from the first line: it holds host fds
+ *     (state dir, namespaces, log) while it shares namespaces with container processes that may
+ *     already exist (joined namespaces), so nothing may ptrace it or open its /proc/<pid>/fd
+ *     (CVE-2016-9962).  execve resets dumpability for the payload.
+ *   - every host fd is O_CLOEXEC; fds above the preserved ones are marked CLOEXEC at entry
+ *     (close_range), so exactly 0-2 + --preserve-fds reach the payload (CVE-2024-21626).
+ *   - errors go to the parent as SYNC_ERROR and the child _exit()s; after SYNC_READY the parent
+ *     is gone, so a late failure (exec) is written to stderr and exits 127.
+ *   - no allocation after the seccomp filter is loaded with NoNewPrivileges (just execve).
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "caps.h"
+#include "hooks.h"
+#include "log.h"
+#include "rootfs.h"
+#include "sandbox.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+/* the state JSON handed over with SYNC_HOOKS_DONE, kept for the startContainer hooks */
+static char *start_hook_state;
+
+static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+static int join_namespaces(struct silo_init_args *a, bool mount_ns, silo_error_t *err)
+{
+        /* the user namespace first: every other join needs its capabilities; the mount
+         * namespace last: it changes the root the rest of setup sees */
+        static const enum silo_ns_type order[] = {SILO_NS_USER,  SILO_NS_IPC,    SILO_NS_UTS, SILO_NS_NETWORK,
+                                                  SILO_NS_PID,   SILO_NS_CGROUP, SILO_NS_TIME};
+        if (mount_ns) {
+                if (a->ns_fds[SILO_NS_MOUNT] >= 0 && setns(a->ns_fds[SILO_NS_MOUNT], CLONE_NEWNS) < 0)
+                        return silo_error_set(err, errno, "join mount namespace");
+                return 0;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+                int fd = a->ns_fds[order[i]];
+                if (fd < 0)
+                        continue;
+                if (setns(fd, silo_ns_clone_flag(order[i])) < 0)
+                        return silo_error_set(err, errno, "join %s namespace", silo_ns_type_name(order[i]));
+        }
+        return 0;
+}
+
+static int write_time_offsets(const struct silo_linux *lx, silo_error_t *err)
+{
+        const struct {
+                const char *name;
+                const struct silo_time_offset *o;
+        } clocks[] = {{"monotonic", &lx->time_monotonic}, {"boottime", &lx->time_boottime}};
+
+        for (size_t i = 0; i < ARRAY_SIZE(clocks); i++) {
+                char line[96];
+                if (!clocks[i].o->present)
+                        continue;
+                snprintf(line, sizeof(line), "%s %lld %u\n", clocks[i].name, (long long)clocks[i].o->secs,
+                         clocks[i].o->nanosecs);
+                if (silo_write_file_at(AT_FDCWD, "/proc/self/timens_offsets", line, strlen(line), err) < 0)
+                        return silo_error_wrap(err, "/linux/timeOffsets/%s", clocks[i].name);
+        }
+        return 0;
+}
+
+static int apply_sysctl(const struct silo_linux *lx, silo_error_t *err)
+{
+        for (size_t i = 0; lx && i < lx->n_sysctl; i++) {
+                char path[512];
+                const char *k = lx->sysctl[i].key, *v = lx->sysctl[i].value;
+                size_t n = (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", k);
+                if (n >= sizeof(path) || strstr(k, ".."))
+                        return silo_error_set(err, 0, "/linux/sysctl/%s: invalid name", k);
+                for (char *p = path + strlen("/proc/sys/"); *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                if (silo_write_file_at(AT_FDCWD, path, v, strlen(v), err) < 0)
+                        return silo_error_wrap(err, "/linux/sysctl/%s", k);
+        }
+        return 0;
+}
+
+/* runc-compatible error strings: podman maps them to exit codes 127/126 (interfaces.md §1.8). */
+static int lookup_executable(const struct silo_process *p, char **ret, silo_error_t *err)
+{
+        const char *name = p->args[0];
+        const char *path_env = NULL;
+        bool denied = false;
+        struct stat st;
+
+        if (strchr(name, '/')) {
+                if (stat(name, &st) < 0)
+                        return silo_error_set(err, 0, "exec: \"%s\": stat %s: %s", name, name,
+                                              errno == ENOENT ? "no such file or directory" : strerror(errno));
+                if (S_ISDIR(st.st_mode) || faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
+                        return silo_error_set(err, 0, "exec: \"%s\": permission denied", name);
+                *ret = silo_xstrdup(name);
+                return 0;
+        }
+        for (char **e = p->env; e && *e; e++)
+                if (silo_str_has_prefix(*e, "PATH="))
+                        path_env = *e + 5;
+        if (path_env == NULL)
+                path_env = default_path;
+        for (const char *s = path_env;;) {
+                const char *end = strchrnul(s, ':');
+                _cleanup_free_ char *cand =
+                        silo_xasprintf("%.*s/%s", (int)(end - s), end == s ? "." : s, name);
+                if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode)) {
+                        if (faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0) {
+                                *ret = TAKE_PTR(cand);
+                                return 0;
+                        }
+                        denied = true;
+                }
+                if (*end == '\0')
+                        break;
+                s = end + 1;
+        }
+        if (denied)
+                return silo_error_set(err, 0, "exec: \"%s\": permission denied", name);
+        return silo_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static int set_user(const struct silo_process *p, silo_error_t *err)
+{
+        const struct silo_user *u = &p->user;
+
+        if (setgroups(u->n_additional_gids, u->additional_gids) < 0 && errno != EPERM)
+                return silo_error_set(err, errno, "/process/user/additionalGids: setgroups");
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                return silo_error_set(err, errno, "/process/user/gid: setresgid(%u)", u->gid);
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                return silo_error_set(err, errno, "/process/user/uid: setresuid(%u)", u->uid);
+        return 0;
+}
+
+/*
+ * Order, as runc's standard_init explains it: without NoNewPrivileges a seccomp filter can only
+ * be loaded while we still hold CAP_SYS_ADMIN, i.e. before the uid switch and capset; with it,
+ * the filter goes as close to execve as possible so it does not have to allow setup syscalls.
+ */
+static int apply_security(struct silo_init_args *a, const struct silo_process *p, silo_error_t *err)
+{
+        int r;
+
+        if (p->caps.present) {
+                if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                        return silo_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+                r = silo_caps_drop_bounding(&p->caps, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "/process/capabilities/bounding");
+        }
+        if (a->seccomp && !p->no_new_privileges) {
+                int lfd = -1;
+                r = silo_seccomp_load(a->seccomp, &lfd, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "/linux/seccomp");
+                if (lfd >= 0)
+                        close(lfd); /* FIXME: seccomp notify listener (listenerPath) not forwarded yet */
+        }
+        r = set_user(p, err);
+        if (r < 0)
+                return r;
+        if (p->caps.present) {
+                r = silo_caps_apply(&p->caps, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "/process/capabilities");
+                prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        }
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return silo_error_set(err, errno, "/process/noNewPrivileges");
+        return 0;
+}
+
+static int apply_sched(const struct silo_process *p, silo_error_t *err)
+{
+        if (p->scheduler.present) {
+                struct {
+                        uint32_t size, policy;
+                        uint64_t flags;
+                        int32_t nice;
+                        uint32_t priority;
+                        uint64_t runtime, deadline, period;
+                } attr = {
+                        .size = 48,
+                        .policy = (uint32_t)p->scheduler.policy,
+                        .flags = p->scheduler.flags,
+                        .nice = p->scheduler.nice,
+                        .priority = (uint32_t)p->scheduler.priority,
+                        .runtime = p->scheduler.runtime,
+                        .deadline = p->scheduler.deadline,
+                        .period = p->scheduler.period,
+                };
+                if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+                        return silo_error_set(err, errno, "/process/scheduler: sched_setattr");
+        }
+        if (p->io_priority.present) {
+                int prio = (p->io_priority.klass << 13) | p->io_priority.priority;
+                if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
+                        return silo_error_set(err, errno, "/process/ioPriority: ioprio_set");
+        }
+        return 0;
+}
+
+static int setup_terminal(struct silo_init_args *a, const struct silo_process *p, silo_error_t *err)
+{
+        _cleanup_close_ int master = -1, peer = -1;
+        int r;
+
+        r = silo_pty_open("/dev/pts/ptmx", p->has_console_size ? p->console_height : 0,
+                          p->has_console_size ? p->console_width : 0, &master, &peer, err);
+        if (r < 0)
+                return silo_error_wrap(err, "/process/terminal");
+        r = silo_pty_bind_console(peer, err);
+        if (r < 0)
+                return silo_error_wrap(err, "/process/terminal");
+        r = silo_sync_send(a->sync_fd, SYNC_PTY, 0, "pty", 3, master);
+        if (r < 0)
+                return silo_error_set(err, -r, "send pty master");
+        r = silo_pty_make_controlling(peer, err);
+        if (r < 0)
+                return r;
+        if (peer <= 2)
+                peer = -1; /* now one of our stdio fds */
+        return 0;
+}
+
+static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *err)
+{
+        const struct silo_spec *spec = a->spec;
+        const struct silo_linux *lx = spec->linux_;
+        const struct silo_process *p = spec->process;
+        struct silo_sync_msg m;
+        int r;
+
+        r = silo_sync_expect(a->sync_fd, SYNC_GO, &m, err);
+        if (r < 0)
+                return r;
+        silo_sync_msg_clear(&m);
+
+        r = join_namespaces(a, false, err);
+        if (r < 0)
+                return r;
+        if (a->unshare_flags) {
+                if (unshare(a->unshare_flags) < 0)
+                        return silo_error_set(err, errno, "unshare namespaces (flags 0x%x)", a->unshare_flags);
+                if (a->new_userns_unshared) {
+                        r = silo_sync_send(a->sync_fd, SYNC_IDMAP_REQ, 0, NULL, 0, -1);
+                        if (r < 0)
+                                return silo_error_set(err, -r, "sync: request id maps");
+                        r = silo_sync_expect(a->sync_fd, SYNC_IDMAP_DONE, &m, err);
+                        if (r < 0)
+                                return r;
+                        silo_sync_msg_clear(&m);
+                }
+                if ((a->unshare_flags & CLONE_NEWTIME) && lx) {
+                        r = write_time_offsets(lx, err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = join_namespaces(a, true, err);
+        if (r < 0)
+                return r;
+        if (a->fork_init) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        return silo_error_set(err, errno, "fork container init");
+                if (pid > 0) {
+                        /* the intermediate: report the init and go; the parent reaps us */
+                        silo_sync_send(a->sync_fd, SYNC_PID, pid, NULL, 0, -1);
+                        _exit(0);
+                }
+        }
+        if (a->userns) {
+                /* become root of the user namespace (the parent wrote the maps) */
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        return silo_error_set(err, errno, "/linux/uidMappings: become root in the user namespace "
+                                                          "(is container id 0 mapped?)");
+                (void)setgroups(0, NULL);
+        }
+        if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return silo_error_set(err, errno, "unshare cgroup namespace");
+
+        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+                return silo_error_set(err, errno, "/hostname: sethostname('%s')", spec->hostname);
+        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+                return silo_error_set(err, errno, "/domainname: setdomainname('%s')", spec->domainname);
+        if (!a->no_new_keyring) {
+                /* a fresh session keyring so the container cannot read the host's keys; not
+                 * available in every user namespace, which is fine */
+                _cleanup_free_ char *kname = silo_xasprintf("_ses.%.100s", a->id);
+                if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, kname) < 0 && errno != ENOSYS &&
+                    errno != EPERM && errno != EACCES && errno != EDQUOT)
+                        return silo_error_set(err, errno, "join session keyring");
+        }
+
+        struct silo_rootfs_opts ro = {
+                .rootfs = a->rootfs,
+                .bundle = a->bundle,
+                .in_userns = a->userns,
+                .new_netns = a->new_netns,
+                .no_pivot = a->no_pivot,
+        };
+        r = silo_rootfs_prepare(spec, &ro, err);
+        if (r < 0)
+                return r;
+        r = apply_sysctl(lx, err);
+        if (r < 0)
+                return r;
+
+        if (spec->n_hooks[SILO_HOOK_PRESTART] || spec->n_hooks[SILO_HOOK_CREATE_RUNTIME] ||
+            spec->n_hooks[SILO_HOOK_CREATE_CONTAINER] || spec->n_hooks[SILO_HOOK_START_CONTAINER]) {
+                r = silo_sync_send(a->sync_fd, SYNC_HOOKS_REQ, 0, NULL, 0, -1);
+                if (r < 0)
+                        return silo_error_set(err, -r, "sync: request hooks");
+                r = silo_sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, err);
+                if (r < 0)
+                        return r;
+                /* createContainer: in the container namespaces, before pivot_root, path
+                 * resolved in the runtime namespace (config.md) */
+                r = silo_hooks_run(spec, SILO_HOOK_CREATE_CONTAINER, m.payload ? m.payload : "{}", err);
+                start_hook_state = TAKE_PTR(m.payload); /* for startContainer, after `start` */
+                silo_sync_msg_clear(&m);
+                if (r < 0)
+                        return r;
+        }
+
+        r = silo_rootfs_pivot(&ro, err);
+        if (r < 0)
+                return r;
+        r = silo_rootfs_finalize(spec, err);
+        if (r < 0)
+                return r;
+
+        if (lx && lx->has_personality && personality(lx->personality_domain) < 0)
+                return silo_error_set(err, errno, "/linux/personality");
+        if (p == NULL)
+                return 0; /* no process: create succeeds, start will refuse */
+
+        if (p->terminal) {
+                r = setup_terminal(a, p, err);
+                if (r < 0)
+                        return r;
+        }
+        if (p->cwd && chdir(p->cwd) < 0)
+                return silo_error_set(err, errno, "/process/cwd: chdir '%s'", p->cwd);
+        r = apply_sched(p, err);
+        if (r < 0)
+                return r;
+        r = apply_security(a, p, err);
+        if (r < 0)
+                return r;
+        /* after the uid switch, so "permission denied" is judged as the container user */
+        return lookup_executable(p, ret_exe, err);
+}
+
+__attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
+{
+        silo_error_t err = NULL;
+        _cleanup_free_ char *exe = NULL;
+        const struct silo_process *p = a->spec->process;
+        int fifo, r;
+
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        silo_log_set_tag("silo:[1:INIT]");
+        /* the parent may die during setup: then so do we (cleared before SYNC_READY) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        {
+                sigset_t all;
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+        }
+        /* anything not ours and not preserved must not survive execve */
+        if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                for (int fd = 3 + a->preserve_fds; fd < 65536; fd++)
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+
+        r = init_setup(a, &exe, &err);
+        if (r < 0) {
+                silo_sync_send_error(a->sync_fd, err);
+                _exit(1);
+        }
+        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        silo_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0, -1);
+        close(a->sync_fd);
+
+        /* the create -> start gate: opening the fifo for writing blocks until `start` opens it
+         * for reading.  Opened relative to the state dir fd we inherited, so it works after
+         * pivot_root without a path into the host. */
+        fifo = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+        if (fifo < 0 || write(fifo, "0", 1) != 1) {
+                silo_log(SILO_LOG_ERROR, "open exec.fifo: %s", strerror(errno));
+                _exit(1);
+        }
+        close(fifo);
+        close(a->state_dirfd);
+        if (p == NULL)
+                _exit(1);
+
+        if (a->spec->n_hooks[SILO_HOOK_START_CONTAINER]) {
+                /* startContainer: in the container, path resolved in the container */
+                if (silo_hooks_run(a->spec, SILO_HOOK_START_CONTAINER,
+                                   start_hook_state ? start_hook_state : "{}", &err) < 0) {
+                        silo_log_error(err);
+                        _exit(1);
+                }
+        }
+        if (p->user.umask != SILO_UNSET)
+                umask((mode_t)p->user.umask);
+        for (int fd = 3; fd < 3 + a->preserve_fds; fd++)
+                fcntl(fd, F_SETFD, 0);
+        if (a->seccomp && p->no_new_privileges) {
+                int lfd = -1;
+                if (silo_seccomp_load(a->seccomp, &lfd, &err) < 0) {
+                        silo_log_error(err);
+                        _exit(1);
+                }
+        }
+        execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
+        silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
+        _exit(127);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Sandbox backends.  A backend owns the process model of a container: how the payload is
+ * created (namespaces + clone3 here; a VMM later) up to the point where it waits for `start`.
+ * container.c owns everything backend-independent: state, cgroup, hooks, fifo gate.
+ *
+ * The namespaces backend is split in two files:
+ *   sandbox-ns.c  parent side: namespace plan, clone3, id maps, rlimits, the sync loop
+ *   init.c        child side: everything between clone3 and execve
+ */
+#ifndef SILO_SANDBOX_H
+#define SILO_SANDBOX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "container.h"
+#include "seccomp.h"
+#include "spec.h"
+#include "state.h"
+
+struct silo_cgroup;
+
+/* One container being operated on (parent side). */
+struct silo_container {
+        const struct silo_context *ctx;
+        const struct silo_create_opts *opts; /* create/run only */
+        char *id;
+        int dirfd; /* locked state dir */
+        struct silo_spec *spec;
+        struct silo_state *state;
+        struct silo_cgroup *cgroup;
+        char *rootfs;
+        char *bundle;
+        struct silo_seccomp_prog *seccomp;
+        /* set by the backend's create */
+        pid_t pid;
+        int pidfd;
+        int pty_master;      /* foreground terminal (run), else sent to the console socket */
+        pid_t intermediate;  /* slow path: the first child, already reaped */
+};
+
+/* What the container init needs; filled by the parent, inherited by clone (copy of memory). */
+struct silo_init_args {
+        const struct silo_spec *spec;
+        const char *id;
+        const char *rootfs;
+        const char *bundle;
+        int sync_fd;
+        int state_dirfd; /* for exec.fifo; CLOEXEC, so gone at execve */
+        const struct silo_seccomp_prog *seccomp;
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        int ns_fds[8];      /* namespaces to join (opened by the parent), -1 = none; index silo_ns_type */
+        int unshare_flags;  /* slow path: namespaces the child creates itself */
+        bool fork_init;     /* slow path: fork after unshare (new or joined pid/time ns) */
+        bool userns;        /* the container has its own (new or joined) user namespace */
+        bool new_userns_unshared; /* slow path created the userns: ask the parent for id maps */
+        bool new_cgroupns;
+        bool new_mntns;
+        bool new_netns;
+        bool foreground_tty;
+};
+
+int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err);
+__attribute__((noreturn)) void silo_init_main(struct silo_init_args *a);
+
+/* Hook state JSON for the container in its current phase. */
+char *silo_container_hook_state(struct silo_container *c, const char *status);
+
+#endif
