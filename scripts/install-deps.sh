@@ -1,0 +1,17 @@
+#!/bin/bash
+# Install what silo needs to build, test and demo on Debian 12.  Idempotent: installs only what
+# is missing.  The single list of packages the project depends on.
+set -euo pipefail
+BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev)
+TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps)
+want=("${BUILD[@]}" "${TEST[@]}")
+missing=()
+for p in "${want[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
