@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
 #include "../runtime/log.h"
@@ -110,6 +111,9 @@ char *silo_abs_path(const char *p)
 
         if (p == NULL)
                 return NULL;
+        /* an existing path is canonicalised ("/b/." -> "/b"), as runc's filepath.Abs cleans it */
+        if (realpath(p, cwd))
+                return silo_xstrdup(cwd);
         if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
                 return silo_xstrdup(p);
         return silo_xasprintf("%s/%s", cwd, p);

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -172,6 +173,30 @@ static void copy_annotations(struct silo_state *s, const struct silo_spec *spec)
         s->n_annotations = spec->n_annotations;
 }
 
+/* Devices listed in linux.devices must be usable even under a deny-all device cgroup list
+ * (runc appends the same allow rules). */
+static void allow_spec_devices(struct silo_spec *spec)
+{
+        struct silo_linux *lx = spec->linux_;
+        struct silo_resources *r = lx ? lx->resources : NULL;
+
+        if (r == NULL || r->n_devices == 0 || lx->n_devices == 0)
+                return;
+        r->devices = silo_xrealloc(r->devices, (r->n_devices + lx->n_devices) * sizeof(*r->devices));
+        for (size_t i = 0; i < lx->n_devices; i++) {
+                const struct silo_device *d = &lx->devices[i];
+                if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+                        continue;
+                r->devices[r->n_devices++] = (struct silo_device_rule){
+                        .allow = true,
+                        .type = d->type == 'b' ? 'b' : 'c',
+                        .major = d->major,
+                        .minor = d->minor,
+                        .access = silo_xstrdup("rwm"),
+                };
+        }
+}
+
 /* Undo a create that got as far as `c` shows.  Best effort, errors only logged at debug. */
 static void create_rollback(struct silo_container *c)
 {
@@ -254,6 +279,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         if (r < 0)
                 goto fail;
 
+        allow_spec_devices(c->spec);
         r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup, err);
         if (r < 0)
                 goto fail;
@@ -682,13 +708,18 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
         }
         if (o->detach)
                 return 0;
+        /* do not hold the container lock while it runs: state/kill/delete must work meanwhile */
+        flock(c.dirfd, LOCK_UN);
         r = foreground_wait(&c, &mask, ret_status, err);
         sigprocmask(SIG_SETMASK, &old, NULL);
-        if (r < 0)
+        if (r < 0 || o->keep)
                 return r;
-        if (!o->keep)
-                return destroy(&c, err);
-        return 0;
+        while (flock(c.dirfd, LOCK_EX) < 0 && errno == EINTR)
+                ;
+        struct stat st;
+        if (fstat(c.dirfd, &st) == 0 && st.st_nlink == 0)
+                return 0; /* somebody deleted it meanwhile */
+        return destroy(&c, err);
 }
 
 /* ---- signals ----------------------------------------------------------------------------- */

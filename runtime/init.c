@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,9 +42,6 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 
@@ -254,6 +253,40 @@ static int setup_terminal(struct silo_init_args *a, const struct silo_process *p
         return 0;
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+        return *(const int *)x - *(const int *)y;
+}
+
+/*
+ * Close every fd the init does not need: clone3 copied the parent's whole table (the locked
+ * state dir, the console socket, ...) and O_CLOEXEC only acts at execve; a copy kept until
+ * then would hold the state lock or a caller's socket while the init waits for `start`.
+ * Kept: 0-2, the preserved fds, the sync socket, the state dir O_PATH fd, namespace fds, the
+ * log.  The kept ones are CLOEXEC; preserved ones are made inheritable just before execve.
+ */
+static void close_inherited_fds(struct silo_init_args *a)
+{
+        int keep[16], n = 0, from = 3 + a->preserve_fds;
+
+        keep[n++] = a->sync_fd;
+        keep[n++] = a->state_dirfd;
+        keep[n++] = silo_log_fd();
+        for (size_t i = 0; i < ARRAY_SIZE(a->ns_fds); i++)
+                keep[n++] = a->ns_fds[i];
+        qsort(keep, (size_t)n, sizeof(int), cmp_int);
+        for (int i = 0; i <= n; i++) {
+                int to = i < n ? keep[i] - 1 : INT_MAX;
+                if (i < n && keep[i] < from)
+                        continue;
+                if (to >= from && syscall(SYS_close_range, from, (unsigned)to, 0) < 0)
+                        for (int fd = from; fd <= to && fd < 65536; fd++)
+                                close(fd);
+                if (i < n)
+                        from = keep[i] + 1;
+        }
+}
+
 static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *err)
 {
         const struct silo_spec *spec = a->spec;
@@ -400,10 +433,7 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
         }
-        /* anything not ours and not preserved must not survive execve */
-        if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                for (int fd = 3 + a->preserve_fds; fd < 65536; fd++)
-                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        close_inherited_fds(a);
 
         r = init_setup(a, &exe, &err);
         if (r < 0) {

@@ -120,11 +120,6 @@ static int apply_process_limits(struct silo_container *c, pid_t pid, silo_error_
         return 0;
 }
 
-static bool has_hooks(const struct silo_spec *s, enum silo_hook_kind k)
-{
-        return s->n_hooks[k] > 0;
-}
-
 /* Kill and reap what we started; used on every failure path. */
 static void kill_children(struct silo_container *c)
 {
@@ -212,6 +207,7 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         pid_t pid;
         int pidfd = -1;
 
+        a.state_dirfd = -1;
         for (size_t i = 0; i < ARRAY_SIZE(a.ns_fds); i++)
                 a.ns_fds[i] = -1;
         for (size_t i = 0; lx && i < lx->n_namespaces; i++) {
@@ -234,7 +230,13 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         a.id = c->id;
         a.rootfs = c->rootfs;
         a.bundle = c->bundle;
-        a.state_dirfd = c->dirfd;
+        /* a separate open file description: the init must not share the one the lock (flock)
+         * is held on, or `start` could never take the lock while the init waits */
+        a.state_dirfd = openat(c->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (a.state_dirfd < 0) {
+                r = silo_error_set(err, errno, "open state dir");
+                goto fail;
+        }
         a.seccomp = c->seccomp;
         a.no_pivot = c->opts->no_pivot;
         a.no_new_keyring = c->opts->no_new_keyring;
@@ -314,6 +316,7 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
                 goto fail;
         c->state->pid_start_time = silo_proc_start_time(c->pid);
         close(sv[0]);
+        close(a.state_dirfd);
         for (size_t i = 0; i < ARRAY_SIZE(a.ns_fds); i++)
                 if (a.ns_fds[i] >= 0)
                         close(a.ns_fds[i]);
@@ -327,5 +330,7 @@ fail:
         for (size_t i = 0; i < ARRAY_SIZE(a.ns_fds); i++)
                 if (a.ns_fds[i] >= 0)
                         close(a.ns_fds[i]);
+        if (a.state_dirfd >= 0)
+                close(a.state_dirfd);
         return r;
 }
