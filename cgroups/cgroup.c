@@ -609,6 +609,34 @@ int silo_cgroup_enter(struct silo_cgroup *cg, pid_t pid, silo_error_t *err)
         return 0;
 }
 
+int silo_cgroup_self_enter_fds(struct silo_cgroup *cg, int *fds, size_t max, size_t *ret_n, silo_error_t *err)
+{
+        size_t n = 0;
+
+        *ret_n = 0;
+        for (size_t i = 0; i < cg->n_v1; i++) {
+                _cleanup_free_ char *path = silo_xasprintf("%s/tasks", cg->v1[i].dir);
+                int fd;
+
+                if (n >= max) {
+                        silo_error_set(err, E2BIG, "too many cgroup hierarchies");
+                        goto fail;
+                }
+                fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) {
+                        silo_error_set(err, errno, "open '%s'", path);
+                        goto fail;
+                }
+                fds[n++] = fd;
+        }
+        *ret_n = n;
+        return 0;
+fail:
+        while (n > 0)
+                close(fds[--n]);
+        return silo_error_ret(*err);
+}
+
 int silo_cgroup_apply(struct silo_cgroup *cg, const struct silo_resources *r, silo_error_t *err)
 {
         if (r == NULL)

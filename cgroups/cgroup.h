@@ -46,6 +46,16 @@ int silo_cgroup_open(const char *path, struct silo_cgroup **ret, silo_error_t *e
 int silo_cgroup_dirfd(const struct silo_cgroup *cg);
 /* Put pid into the cgroup in every hierarchy (the ones clone3 did not already cover). */
 int silo_cgroup_enter(struct silo_cgroup *cg, pid_t pid, silo_error_t *err);
+/*
+ * Files through which the single-threaded container init moves ITSELF into the v1 hierarchies:
+ * writing "0" to a v1 "tasks" file migrates only the calling thread, which the kernel does
+ * without taking cgroup_threadgroup_rwsem for writing -- that write lock waits for an RCU grace
+ * period, ~10 ms per create on this kind of host, the largest single cost of `silo run` on
+ * v1/hybrid.  Opened by the parent (permission is checked against the opener's credentials,
+ * so this works from inside a new user namespace too).  v2 / hybrid-unified placement is done
+ * by clone3(CLONE_INTO_CGROUP) instead.  Returns up to `max` fds in fds[].
+ */
+int silo_cgroup_self_enter_fds(struct silo_cgroup *cg, int *fds, size_t max, size_t *ret_n, silo_error_t *err);
 /* Apply (or update) resources. */
 int silo_cgroup_apply(struct silo_cgroup *cg, const struct silo_resources *r, silo_error_t *err);
 /* All pids in the cgroup (recursive). Caller frees *ret. */

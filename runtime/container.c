@@ -374,10 +374,6 @@ static int do_start(struct silo_container *c, silo_error_t *err)
         r = release_init(c, err);
         if (r < 0)
                 return r;
-        c->state->started = true;
-        r = silo_state_write(c->dirfd, c->state, err);
-        if (r < 0)
-                return r;
         state = silo_container_hook_state(c, "running");
         r = silo_hooks_run(c->spec, SILO_HOOK_POSTSTART, state, err);
         if (r < 0) {

@@ -433,6 +433,15 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
         }
+        /* into the v1 cgroups first, before anything else runs (see cgroup.h) */
+        for (size_t i = 0; i < a->n_cg_fds; i++) {
+                if (write(a->cg_fds[i], "0", 1) != 1) {
+                        silo_error_set(&err, errno, "join cgroup (v1 tasks file)");
+                        silo_sync_send_error(a->sync_fd, err);
+                        _exit(1);
+                }
+                close(a->cg_fds[i]);
+        }
         close_inherited_fds(a);
 
         r = init_setup(a, &exe, &err);

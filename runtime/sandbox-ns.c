@@ -262,15 +262,23 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
                 a.new_userns_unshared = flags & CLONE_NEWUSER;
         }
 
+        if (c->cgroup) {
+                r = silo_cgroup_self_enter_fds(c->cgroup, a.cg_fds, ARRAY_SIZE(a.cg_fds), &a.n_cg_fds, err);
+                if (r < 0)
+                        goto fail;
+        }
         int cgfd = c->cgroup ? silo_cgroup_dirfd(c->cgroup) : -1;
+        bool into_cgroup = cgfd >= 0;
         pid = do_clone3(clone_flags, cgfd, &pidfd);
         if (pid < 0 && cgfd >= 0 && errno != ENOSYS && errno != EPERM && errno != ENOMEM) {
+                into_cgroup = false;
                 /* FIXME: drop once 5.7 (CLONE_INTO_CGROUP) is the minimal baseline; the parent
                  * writes cgroup.procs below before the child is released anyway. */
                 silo_debug("clone3 with CLONE_INTO_CGROUP failed (%s), retrying without", strerror(errno));
                 pid = do_clone3(clone_flags, -1, &pidfd);
         }
         if (pid < 0 && errno == ENOSYS) {
+                into_cgroup = false;
                 /* FIXME: drop once 5.3 (clone3) is the minimal baseline: plain fork, and the
                  * child creates every namespace itself. */
                 a.unshare_flags = flags & ~CLONE_NEWCGROUP;
@@ -293,7 +301,12 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         c->pid = pid;
         c->pidfd = pidfd;
 
-        if (c->cgroup) {
+        for (size_t i = 0; i < a.n_cg_fds; i++)
+                close(a.cg_fds[i]);
+        a.n_cg_fds = 0;
+        /* v1 hierarchies: the init moves itself (cheap, see cgroup.h); v2/unified: clone3 put it
+         * there, unless that was not possible: then the slow way, from here */
+        if (c->cgroup && !into_cgroup && silo_cgroup_dirfd(c->cgroup) >= 0) {
                 r = silo_cgroup_enter(c->cgroup, pid, err);
                 if (r < 0)
                         goto fail;
@@ -332,5 +345,7 @@ fail:
                         close(a.ns_fds[i]);
         if (a.state_dirfd >= 0)
                 close(a.state_dirfd);
+        for (size_t i = 0; i < a.n_cg_fds; i++)
+                close(a.cg_fds[i]);
         return r;
 }

@@ -52,6 +52,8 @@ struct silo_init_args {
         bool no_new_keyring;
         int preserve_fds;
         int ns_fds[8];      /* namespaces to join (opened by the parent), -1 = none; index silo_ns_type */
+        int cg_fds[16];     /* v1 "tasks" files the init writes "0" to (silo_cgroup_self_enter_fds) */
+        size_t n_cg_fds;
         int unshare_flags;  /* slow path: namespaces the child creates itself */
         bool fork_init;     /* slow path: fork after unshare (new or joined pid/time ns) */
         bool userns;        /* the container has its own (new or joined) user namespace */
