@@ -50,6 +50,9 @@ static int set_opt(const struct silo_opt *o, const char *flag, const char *value
         case OPT_STRV:
                 silo_strv_push((char ***)o->target, silo_xstrdup(value));
                 return 0;
+        case OPT_OPTIONAL:
+                *(const char **)o->target = value ? value : "true";
+                return 0;
         }
         return 0;
 }
@@ -87,7 +90,11 @@ int silo_parse_args(int argc, char **argv, const struct silo_opt *opts, bool sto
                 }
                 if (eq)
                         value = eq + 1;
-                else if (o->type != OPT_BOOL) {
+                else if (o->type == OPT_OPTIONAL) {
+                        if (i + 1 < argc && (strcmp(argv[i + 1], "true") == 0 || strcmp(argv[i + 1], "false") == 0 ||
+                                             strcmp(argv[i + 1], "auto") == 0))
+                                value = argv[++i];
+                } else if (o->type != OPT_BOOL) {
                         if (i + 1 >= argc) {
                                 free(pos);
                                 return silo_error_set(err, 0, "flag needs an argument: '%s'", a);

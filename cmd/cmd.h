@@ -17,7 +17,9 @@ struct silo_global {
         const char *log_format;
 };
 
-enum silo_opt_type { OPT_BOOL, OPT_STRING, OPT_INT, OPT_STRV };
+/* OPT_OPTIONAL: a string whose value is optional and taken from the next argument only when it
+ * is one of true|false|auto (--rootless, as runc accepts it) */
+enum silo_opt_type { OPT_BOOL, OPT_STRING, OPT_INT, OPT_STRV, OPT_OPTIONAL };
 
 struct silo_opt {
         const char *name; /* long name without dashes; also accepted with a single dash */

@@ -18,16 +18,17 @@ static const struct {
         const char *name;
         int (*fn)(struct silo_global *g, int argc, char **argv);
         const char *help;
+        const char *usage;
 } commands[] = {
-        {"create", cmd_create, "create a container (stopped before the user process runs)"},
-        {"start", cmd_start, "run the user process of a created container"},
-        {"run", cmd_run, "create and start a container"},
-        {"state", cmd_state, "print the state of a container as JSON"},
-        {"kill", cmd_kill, "send a signal to the container init (or all processes with --all)"},
-        {"delete", cmd_delete, "delete a container and everything it holds"},
-        {"list", cmd_list, "list containers"},
-        {"spec", cmd_spec, "write a default config.json"},
-        {"features", cmd_features, "print the features this runtime supports as JSON"},
+        {"create", cmd_create, "create a container (stopped before the user process runs)", "[--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring] [--preserve-fds N] <container-id>"},
+        {"start", cmd_start, "run the user process of a created container", "<container-id>"},
+        {"run", cmd_run, "create and start a container", "[-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] [--preserve-fds N] <container-id>"},
+        {"state", cmd_state, "print the state of a container as JSON", "<container-id>"},
+        {"kill", cmd_kill, "send a signal to the container init (or all processes with --all)", "[--all] <container-id> [signal]"},
+        {"delete", cmd_delete, "delete a container and everything it holds", "[--force] <container-id>"},
+        {"list", cmd_list, "list containers", "[--format table|json] [-q]"},
+        {"spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]"},
+        {"features", cmd_features, "print the features this runtime supports as JSON", ""},
 };
 
 static void usage(FILE *f)
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
                 {"log-level", 0, OPT_STRING, &log_level},
                 {"debug", 0, OPT_BOOL, &debug},
                 {"systemd-cgroup", 0, OPT_BOOL, &systemd},
-                {"rootless", 0, OPT_STRING, &rootless},
+                {"rootless", 0, OPT_OPTIONAL, &rootless},
                 {"criu", 0, OPT_STRING, &criu},
                 {"cgroup-manager", 0, OPT_STRING, &cgroup_manager},
                 {"version", 'v', OPT_BOOL, &show_version},
@@ -84,8 +85,11 @@ int main(int argc, char **argv)
                         if ((strlen(o->name) == len && strncmp(o->name, n, len) == 0) ||
                             (len == 1 && o->short_name == n[0]))
                                 break;
-                /* --rootless takes its value only in the --rootless=X form (go-runc) */
-                if (o->name && o->type == OPT_STRING && n[len] != '=' && strcmp(o->name, "rootless") != 0)
+                if (o->name && o->type == OPT_STRING && n[len] != '=')
+                        i++;
+                else if (o->name && o->type == OPT_OPTIONAL && n[len] != '=' && i + 1 < argc &&
+                         (!strcmp(argv[i + 1], "true") || !strcmp(argv[i + 1], "false") ||
+                          !strcmp(argv[i + 1], "auto")))
                         i++;
         }
         r = silo_parse_args(i, argv, global_opts, false, &pos, &npos, &err);
@@ -121,8 +125,22 @@ int main(int argc, char **argv)
         g.ctx.systemd_cgroup = systemd;
         g.ctx.debug = debug;
 
-        for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
-                if (strcmp(argv[i], commands[c].name) == 0)
-                        return commands[c].fn(&g, argc - i, argv + i);
+        for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
+                if (strcmp(argv[i], commands[c].name) != 0)
+                        continue;
+                /* "silo VERB --help" (callers probe e.g. `checkpoint --help`): options before
+                 * the first positional argument only, so `exec ID cmd --help` is untouched */
+                for (int j = i + 1; j < argc && argv[j][0] == '-'; j++)
+                        if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h") || !strcmp(argv[j], "-help")) {
+                                printf("usage: silo [global options] %s %s\n\n%s\n", commands[c].name,
+                                       commands[c].usage, commands[c].help);
+                                return 0;
+                        }
+                return commands[c].fn(&g, argc - i, argv + i);
+        }
+        if (strcmp(argv[i], "help") == 0) {
+                usage(stdout);
+                return 0;
+        }
         return silo_cmd_usage("silo", "unknown command '%s'", argv[i]);
 }

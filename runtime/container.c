@@ -173,30 +173,6 @@ static void copy_annotations(struct silo_state *s, const struct silo_spec *spec)
         s->n_annotations = spec->n_annotations;
 }
 
-/* Devices listed in linux.devices must be usable even under a deny-all device cgroup list
- * (runc appends the same allow rules). */
-static void allow_spec_devices(struct silo_spec *spec)
-{
-        struct silo_linux *lx = spec->linux_;
-        struct silo_resources *r = lx ? lx->resources : NULL;
-
-        if (r == NULL || r->n_devices == 0 || lx->n_devices == 0)
-                return;
-        r->devices = silo_xrealloc(r->devices, (r->n_devices + lx->n_devices) * sizeof(*r->devices));
-        for (size_t i = 0; i < lx->n_devices; i++) {
-                const struct silo_device *d = &lx->devices[i];
-                if (d->type != 'c' && d->type != 'b' && d->type != 'u')
-                        continue;
-                r->devices[r->n_devices++] = (struct silo_device_rule){
-                        .allow = true,
-                        .type = d->type == 'b' ? 'b' : 'c',
-                        .major = d->major,
-                        .minor = d->minor,
-                        .access = silo_xstrdup("rwm"),
-                };
-        }
-}
-
 /* Undo a create that got as far as `c` shows.  Best effort, errors only logged at debug. */
 static void create_rollback(struct silo_container *c)
 {
@@ -238,6 +214,10 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_spec_validate(c->spec, err);
         if (r < 0)
                 return r;
+        /* the rootfs is set up (mounts, pivot_root) in the container's own mount namespace;
+         * without one that would happen in silo's, i.e. on the host */
+        if (silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)
+                return silo_error_set(err, 0, "/linux/namespaces: a mount namespace is required");
         p = c->spec->process;
         if (p && p->terminal && !o->console_socket && !foreground)
                 return silo_error_set(err, 0, "cannot allocate tty if silo will detach without setting console socket");
@@ -279,11 +259,12 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         if (r < 0)
                 goto fail;
 
-        allow_spec_devices(c->spec);
         r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup, err);
         if (r < 0)
                 goto fail;
-        if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0) {
+        /* 0622 regardless of umask: the init opens it after switching to the container user
+         * (possibly an unmapped uid from the host's point of view) */
+        if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
                 r = silo_error_set(err, errno, "create exec.fifo");
                 goto fail;
         }
@@ -350,8 +331,24 @@ static int release_init(struct silo_container *c, silo_error_t *err)
                 if (n < 0 && errno != EINTR)
                         return silo_error_set(err, errno, "poll exec.fifo");
                 if (n > 0 && (pfd[0].revents & POLLIN)) {
-                        if (read(fifo, &b, 1) == 1)
-                                break;
+                        if (read(fifo, &b, 1) == 1) {
+                                if (b == '0')
+                                        break;
+                                /* "E<message>": a startContainer hook failed in the init */
+                                char msg[4096];
+                                ssize_t m = 0, k;
+                                while (m < (ssize_t)sizeof(msg) - 1 &&
+                                       ((k = read(fifo, msg + m, sizeof(msg) - 1 - (size_t)m)) > 0 ||
+                                        (k < 0 && (errno == EAGAIN || errno == EINTR)))) {
+                                        if (k > 0)
+                                                m += k;
+                                        else
+                                                poll(&pfd[0], 1, 100);
+                                }
+                                msg[m] = '\0';
+                                unlinkat(c->dirfd, "exec.fifo", 0);
+                                return silo_error_set(err, 0, "%s", msg);
+                        }
                 }
                 if ((pidfd >= 0 && n > 0 && pfd[1].revents) || !init_alive(c))
                         return silo_error_set(err, 0, "container init exited before start");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,10 @@ char *silo_error_text(const silo_error_t err)
         if (err == NULL)
                 return strdup("unknown error");
         if (err->code > 0) {
-                if (asprintf(&s, "%s: %s", err->msg, strerror(err->code)) < 0)
+                /* Go's (and so runc's) errno texts are lower case ("no such file or directory");
+                 * callers such as podman match on them */
+                const char *e = strerror(err->code);
+                if (asprintf(&s, "%s: %c%s", err->msg, tolower((unsigned char)e[0]), e + 1) < 0)
                         return NULL;
                 return s;
         }

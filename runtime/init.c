@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "caps.h"
+#include "fd.h"
 #include "hooks.h"
 #include "log.h"
 #include "rootfs.h"
@@ -388,6 +389,14 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                         return r;
         }
 
+        if (p && p->cwd) {
+                /* runc creates a missing cwd (before the root may become read-only) */
+                _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int cwdfd = rootfd < 0 ? -1 : silo_mkdir_in_root(rootfd, p->cwd, 0755, err);
+                if (cwdfd < 0)
+                        return rootfd < 0 ? silo_error_set(err, errno, "open rootfs") : silo_error_wrap(err, "/process/cwd");
+                close(cwdfd);
+        }
         r = silo_rootfs_pivot(&ro, err);
         if (r < 0)
                 return r;
@@ -457,23 +466,26 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
          * for reading.  Opened relative to the state dir fd we inherited, so it works after
          * pivot_root without a path into the host. */
         fifo = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-        if (fifo < 0 || write(fifo, "0", 1) != 1) {
+        if (fifo < 0) {
                 silo_log(SILO_LOG_ERROR, "open exec.fifo: %s", strerror(errno));
                 _exit(1);
         }
-        close(fifo);
         close(a->state_dirfd);
-        if (p == NULL)
+        /* `start` is now reading: run startContainer hooks (in the container, path resolved in
+         * the container) and report through the fifo: "0" = go, "E<message>" = failed, so that
+         * `start` itself fails instead of a silently dead container */
+        if (p && a->spec->n_hooks[SILO_HOOK_START_CONTAINER] &&
+            silo_hooks_run(a->spec, SILO_HOOK_START_CONTAINER, start_hook_state ? start_hook_state : "{}",
+                           &err) < 0) {
+                char msg[4096];
+                int n = snprintf(msg, sizeof(msg), "E%s", err->msg);
+                (void)silo_write_all(fifo, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
                 _exit(1);
-
-        if (a->spec->n_hooks[SILO_HOOK_START_CONTAINER]) {
-                /* startContainer: in the container, path resolved in the container */
-                if (silo_hooks_run(a->spec, SILO_HOOK_START_CONTAINER,
-                                   start_hook_state ? start_hook_state : "{}", &err) < 0) {
-                        silo_log_error(err);
-                        _exit(1);
-                }
         }
+        if (p == NULL || write(fifo, "0", 1) != 1)
+                _exit(1);
+        close(fifo);
+
         if (p->user.umask != SILO_UNSET)
                 umask((mode_t)p->user.umask);
         for (int fd = 3; fd < 3 + a->preserve_fds; fd++)

@@ -132,7 +132,7 @@ static void test_nonexistent(void)
         _cleanup_free_ char *text = NULL;
 
         ok(run("/nonexistent/hook", NULL, NULL, SILO_UNSET, "{}", &text) < 0, "missing hook fails");
-        is_str(text, "hook '/nonexistent/hook': exec: No such file or directory", "exec errno reported");
+        is_str(text, "hook '/nonexistent/hook': exec: no such file or directory", "exec errno reported");
 }
 
 static void test_no_fd_leak(void)

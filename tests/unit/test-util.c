@@ -263,7 +263,7 @@ static void test_error(void)
         is_int(err->code, ENOENT, "error: code kept");
         is_str(err->msg, "open '/x'", "error: message formatted, no strerror");
         text = silo_error_text(err);
-        is_str(text, "open '/x': No such file or directory", "error: text appends strerror");
+        is_str(text, "open '/x': no such file or directory", "error: text appends strerror, lower-cased as Go prints it");
         free(text);
 
         r = silo_error_wrap(&err, "create container '%s'", "c1");
