@@ -342,8 +342,6 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                                                           "(is container id 0 mapped?)");
                 (void)setgroups(0, NULL);
         }
-        if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-                return silo_error_set(err, errno, "unshare cgroup namespace");
 
         if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
                 return silo_error_set(err, errno, "/hostname: sethostname('%s')", spec->hostname);
@@ -368,6 +366,11 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
         r = silo_rootfs_prepare(spec, &ro, err);
         if (r < 0)
                 return r;
+        /* after the rootfs: the cgroup mount binds our own cgroup dirs, found through the host
+         * view of /proc/self/cgroup; and after joining the cgroups (first thing at entry), so the
+         * namespace root is the container's cgroup */
+        if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return silo_error_set(err, errno, "unshare cgroup namespace");
         r = apply_sysctl(lx, err);
         if (r < 0)
                 return r;

@@ -356,17 +356,49 @@ static void unescape_mountinfo(char *s)
 }
 
 /*
- * cgroup v1 / hybrid hosts, type "cgroup": a tmpfs (already mounted at tfd) holding a read-only
- * bind of each host hierarchy under /sys/fs/cgroup, plus "cpu" -> "cpu,cpuacct" style links.
- * A simplification of runc, which binds the container's own cgroup subdirectories.
+ * Our own cgroup in the hierarchy mounted as /sys/fs/cgroup/<name>, from /proc/self/cgroup
+ * ("4:memory:/silo/c1", "1:name=systemd:/x", "0::/silo/c1" for the unified one).  The init has
+ * not entered its cgroup namespace yet (init.c unshares it after the rootfs is prepared), so
+ * these are host paths.  NULL when not found.
+ */
+static char *own_cgroup_path(const char *selfcg, const char *name)
+{
+        const char *line = selfcg;
+
+        while (line && *line) {
+                const char *end = strchrnul(line, '\n');
+                const char *c1 = memchr(line, ':', (size_t)(end - line));
+                const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+                if (c2) {
+                        size_t clen = (size_t)(c2 - c1 - 1);
+                        const char *ctl = c1 + 1;
+                        bool match = (clen == strlen(name) && strncmp(ctl, name, clen) == 0) ||
+                                     (clen == 0 && strcmp(name, "unified") == 0) ||
+                                     (clen > 5 && strncmp(ctl, "name=", 5) == 0 && clen - 5 == strlen(name) &&
+                                      strncmp(ctl + 5, name, clen - 5) == 0);
+                        if (match && c2[1] == '/')
+                                return strndup(c2 + 1, (size_t)(end - c2 - 1));
+                }
+                line = *end ? end + 1 : NULL;
+        }
+        return NULL;
+}
+
+/*
+ * cgroup v1 / hybrid hosts, type "cgroup": a tmpfs (already mounted at tfd) holding, for each
+ * host hierarchy, a read-only bind of the container's OWN cgroup directory in it (as runc does),
+ * plus "cpu" -> "cpu,cpuacct" style links.  So /sys/fs/cgroup/memory/memory.limit_in_bytes is the
+ * container's limit, and nothing of the host's tree is visible.
  */
 static int populate_cgroup_v1(int tfd, size_t i, silo_error_t *err)
 {
-        _cleanup_free_ char *info = NULL;
+        _cleanup_free_ char *info = NULL, *selfcg = NULL;
         char *line, *save = NULL;
         int r;
 
         r = silo_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 4u << 20, &info, NULL, err);
+        if (r == 0)
+                r = silo_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1u << 20, &selfcg, NULL, err);
         if (r < 0)
                 return silo_error_wrap(err, "/mounts/%zu", i);
         for (line = strtok_r(info, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -393,7 +425,11 @@ static int populate_cgroup_v1(int tfd, size_t i, silo_error_t *err)
                 name = f[4] + strlen("/sys/fs/cgroup/");
                 if (*name == '\0' || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
                         continue;
-                hostfd = open(f[4], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                {
+                        _cleanup_free_ char *own = own_cgroup_path(selfcg, name);
+                        _cleanup_free_ char *dir = silo_xasprintf("%s%s", f[4], own ? own : "");
+                        hostfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
                 if (hostfd < 0) {
                         silo_warn("cgroup hierarchy '%s': %s, ignoring", f[4], strerror(errno));
                         continue;
