@@ -235,9 +235,13 @@ fail:
 /* rmdir dir after its sub-cgroups (created inside the container, e.g. by a nested systemd) */
 static int rmdir_tree(const char *dir)
 {
-        _cleanup_closedir_ DIR *d = opendir(dir);
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
 
+        /* the common case, a leaf with no sub-cgroups: one syscall */
+        if (rmdir(dir) == 0 || errno == ENOENT)
+                return 0;
+        d = opendir(dir);
         if (d == NULL)
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(d)) != NULL) {
@@ -757,17 +761,26 @@ int silo_cgroup_destroy(struct silo_cgroup *cg, silo_error_t *err)
         if (silo_cgroup_kill_all(cg, SIGKILL, &e) < 0)
                 silo_debug("destroy '%s': kill failed (%s), removing anyway", cg->path, e ? e->msg : "");
         silo_error_free(&e);
-        for (;;) {
-                struct silo_pidset set = {0};
-                if (collect_pids(cg, &set, &e) < 0 || set.n == 0) {
-                        silo_error_free(&e);
+        /* try to remove right away (the usual case: nothing left); only when a hierarchy is
+         * still busy, wait for the killed tasks to leave and let remove retry */
+        for (size_t i = 0; i < n; i++) {
+                silo_error_t busy = NULL;
+                if (d[i]->remove(cg, false, &busy) == 0)
+                        continue;
+                silo_error_free(&busy);
+                for (;;) {
+                        struct silo_pidset set = {0};
+                        if (collect_pids(cg, &set, &e) < 0 || set.n == 0) {
+                                silo_error_free(&e);
+                                silo_pidset_free(&set);
+                                break;
+                        }
                         silo_pidset_free(&set);
-                        break;
+                        if (silo_cg_now_ms() >= deadline)
+                                break; /* rmdir below reports EBUSY */
+                        silo_cg_sleep_ms(10);
                 }
-                silo_pidset_free(&set);
-                if (silo_cg_now_ms() >= deadline)
-                        break; /* rmdir below reports EBUSY */
-                silo_cg_sleep_ms(10);
+                break;
         }
         for (size_t i = 0; i < n; i++) {
                 int r = d[i]->remove(cg, false, ret < 0 ? NULL : err);
