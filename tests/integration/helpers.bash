@@ -9,6 +9,10 @@
 # and silo is then measured against it.  Where silo intentionally differs from runc, the test
 # says so in a comment and branches on `is_runc` / `is_silo`.
 #
+# Environment: SILO_BIN (runtime under test), SILO_TESTINIT (static payload), SILO_TIMEOUT
+# (seconds allowed per runtime invocation, default 60), SILO_GLOBAL_OPTS (extra global flags,
+# word-split on purpose, e.g. "--debug").
+#
 # Invariants:
 #  - Each test gets its own directory TESTDIR (mode 0755 so that user-namespaced containers can
 #    traverse it), holding the state root ROOT and the bundle BUNDLE; nothing is shared between
