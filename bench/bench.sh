@@ -15,9 +15,10 @@
 #   RSS_RUNS        runs used for the peak-RSS measurement (default 10)
 #   NO_HYPERFINE=1  time with the plain shell loop even if hyperfine is installed
 #
-# Fairness: every runtime runs through the same wrapper, a private mount namespace in which
-# /sys/fs/cgroup/unified is unmounted (crun refuses this host's hybrid cgroup layout otherwise):
-#     unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified; exec RUNTIME ...'
+# Fairness: the whole benchmark re-executes itself once inside a private mount namespace in
+# which /sys/fs/cgroup/unified is unmounted (crun refuses this host's hybrid cgroup layout
+# otherwise), so all three runtimes see the same v1 layout and no per-iteration wrapper cost is
+# added to any of them; hyperfine runs each command directly (-N, no shell).
 # Each runtime has its own --root under one temporary directory and a bundle that differs only
 # in its cgroupsPath.  `run` in the foreground deletes the container when it exits (runc, crun,
 # silo), so one container ID per runtime is reused across iterations.
@@ -41,6 +42,10 @@ RSS_RUNS=${RSS_RUNS:-10}
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench.sh: must run as root" >&2
 	exit 1
+fi
+if [ -z "${SILO_BENCH_IN_NS:-}" ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || true)" = cgroup2fs ]; then
+	exec unshare -m --propagation private env SILO_BENCH_IN_NS=1 bash -c \
+		'umount /sys/fs/cgroup/unified && exec bash "$0" "$@"' "${BASH_SOURCE[0]}" "$@"
 fi
 for tool in unshare jq python3; do
 	command -v "$tool" >/dev/null || {
@@ -124,16 +129,10 @@ make_bundle() {
 	}' >"$dir/bundle/config.json"
 }
 
-# The command measured for runtime NAME, as one shell string (hyperfine runs it with sh -c).
-# The umount is skipped when this host has no separate cgroup2 mount at unified/.
-UMOUNT_UNIFIED=":"
-if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || true)" = cgroup2fs ]; then
-	UMOUNT_UNIFIED="umount /sys/fs/cgroup/unified"
-fi
+# The command measured for runtime NAME (run directly by hyperfine -N: no spaces in paths).
 cmd_for() {
 	local name=$1
-	printf "unshare -m --propagation private sh -c '%s && exec \"\$0\" \"\$@\"' %q --root %q run --bundle %q %q" \
-		"$UMOUNT_UNIFIED" "${BIN[$name]}" "$WORK/$name/root" "$WORK/$name/bundle" "bench-$name"
+	printf "%s --root %s run --bundle %s %s" "${BIN[$name]}" "$WORK/$name/root" "$WORK/$name/bundle" "bench-$name"
 }
 
 for n in "${NAMES[@]}"; do
@@ -149,7 +148,7 @@ done
 # --- time ---------------------------------------------------------------------------------
 declare -A MEAN=() STDDEV=()
 if [ -z "${NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null; then
-	args=(--warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/hyperfine.json" --style basic)
+	args=(-N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/hyperfine.json" --style basic)
 	for n in "${NAMES[@]}"; do
 		args+=(-n "$n" "$(cmd_for "$n")")
 	done

@@ -150,6 +150,44 @@ static int lookup_executable(const struct silo_process *p, char **ret, silo_erro
         return silo_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* runc and crun add HOME when the config does not set it: the user's home from the
+ * container's /etc/passwd (read after pivot_root, so it is the container's file), else "/". */
+static char **env_with_home(const struct silo_process *p)
+{
+        _cleanup_free_ char *passwd = NULL;
+        char **env = silo_strv_dup(p->env);
+        const char *home = "/";
+        size_t len = 0;
+
+        for (char **e = env; *e; e++)
+                if (silo_str_has_prefix(*e, "HOME="))
+                        return env;
+        if (silo_read_file_at(AT_FDCWD, "/etc/passwd", 1u << 20, &passwd, &len, NULL) == 0) {
+                for (char *line = passwd, *next; line && *line; line = next) {
+                        char *f[7] = {0};
+                        int n = 0;
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = '\0';
+                        for (char *c = line; n < 7; n++) {
+                                f[n] = c;
+                                c = strchr(c, ':');
+                                if (!c)
+                                        break;
+                                *c++ = '\0';
+                        }
+                        uint64_t uid;
+                        if (n >= 5 && f[2] && silo_parse_u64(f[2], &uid) == 0 && uid == p->user.uid && f[5] &&
+                            f[5][0] == '/') {
+                                home = f[5];
+                                break;
+                        }
+                }
+        }
+        silo_strv_push(&env, silo_xasprintf("HOME=%s", home));
+        return env;
+}
+
 static int set_user(const struct silo_process *p, silo_error_t *err)
 {
         const struct silo_user *u = &p->user;
@@ -457,6 +495,7 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
         close_inherited_fds(a);
 
         r = init_setup(a, &exe, &err);
+        char **exec_env = p ? env_with_home(p) : NULL;
         if (r < 0) {
                 silo_sync_send_error(a->sync_fd, err);
                 _exit(1);
@@ -500,7 +539,7 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                         _exit(1);
                 }
         }
-        execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
+        execve(exe, p->args, exec_env);
         silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
         _exit(127);
 }
