@@ -627,19 +627,15 @@ static int foreground_wait(struct silo_container *c, const sigset_t *mask, int *
                 raw = isatty(STDIN_FILENO) && silo_tty_raw(STDIN_FILENO, &saved) == 0;
                 silo_tty_copy_winsize(STDIN_FILENO, c->pty_master);
         }
-        while (status < 0 || (c->pty_master >= 0 && !out_eof)) {
+        while (status < 0) {
                 struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {c->pty_master, POLLIN, 0},
                                         {in_eof ? -1 : STDIN_FILENO, POLLIN, 0}};
-                int nfds = c->pty_master >= 0 ? 3 : 1;
-                if (status >= 0) /* init gone: drain the pty, do not block on it */
-                        nfds = poll(&pfd[1], 1, 100) > 0 ? 0 : -1;
-                else if (poll(pfd, (nfds_t)nfds, -1) < 0 && errno != EINTR)
+                nfds_t nfds = c->pty_master >= 0 ? 3 : 1;
+
+                if (poll(pfd, nfds, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
                         break;
-                if (nfds == -1)
-                        break;
-                if (status >= 0) {
-                        copy_fd(c->pty_master, STDOUT_FILENO, &out_eof);
-                        continue;
                 }
                 if (pfd[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -647,6 +643,8 @@ static int foreground_wait(struct silo_container *c, const sigset_t *mask, int *
                                 if (si.ssi_signo == SIGCHLD) {
                                         int ws;
                                         pid_t p;
+                                        /* as a subreaper we may also reap orphans: only the
+                                         * init's status counts */
                                         while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
                                                 if (p == c->pid)
                                                         status = exit_status(ws);
@@ -658,11 +656,17 @@ static int foreground_wait(struct silo_container *c, const sigset_t *mask, int *
                                 }
                         }
                 }
-                if (nfds > 1 && (pfd[1].revents & (POLLIN | POLLHUP)))
+                if (nfds > 1 && (pfd[1].revents & (POLLIN | POLLHUP)) && !out_eof)
                         copy_fd(c->pty_master, STDOUT_FILENO, &out_eof);
-                if (nfds > 2 && (pfd[2].revents & (POLLIN | POLLHUP))) {
+                if (nfds > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
                         copy_fd(STDIN_FILENO, c->pty_master, &in_eof);
-                }
+        }
+        /* the init is gone: drain what it (or its children) left in the pty */
+        while (c->pty_master >= 0 && !out_eof) {
+                struct pollfd pfd = {c->pty_master, POLLIN, 0};
+                if (poll(&pfd, 1, 100) <= 0)
+                        break;
+                copy_fd(c->pty_master, STDOUT_FILENO, &out_eof);
         }
         if (raw)
                 silo_tty_restore(STDIN_FILENO, &saved);
