@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +151,8 @@ static _Noreturn void hook_child(int in_r, int out_w, int err_w, const char *pat
                         sigaction(sig, &sa, NULL); /* EINVAL for glibc-reserved RT signals: fine */
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* a hook must not outlive a silo that was killed while waiting for it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
         /* Move every end we need above 2 first: if silo was started with 0/1/2 closed, pipe()
          * may have returned them, and a naive dup2 order would clobber one with another. */

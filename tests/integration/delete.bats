@@ -103,3 +103,22 @@ teardown() {
 	silo delete
 	assert_failure
 }
+
+@test "delete: --force recovers from a runtime SIGKILLed in the middle of create" {
+	snapshot_host
+	# a prestart hook holds create at a known point: init cloned, cgroup made, state "creating"
+	update_config '.hooks.prestart = [{"path": "/bin/sleep", "args": ["sleep", "7.123"]}]'
+	set_cmd pause
+	silo_bg create --bundle "$BUNDLE" c1
+	retry 50 0.1 pgrep -f -P "$SILO_BG_PID" "sleep 7.123"
+	kill -9 "$SILO_BG_PID"
+	wait_bg 5 || true
+	silo delete --force c1
+	assert_success
+	silo state c1
+	assert_failure
+	# the init died with its parent (pdeathsig), the hook too; cgroup and state are gone
+	check_no_leaks
+	run pgrep -f "^sleep 7.123$"
+	[ "$status" -ne 0 ] || ! is_silo
+}
