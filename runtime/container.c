@@ -173,6 +173,24 @@ static void copy_annotations(struct silo_state *s, const struct silo_spec *spec)
         s->n_annotations = spec->n_annotations;
 }
 
+/*
+ * systemd socket activation (runc docs/terminals.md "Other File Descriptors"): when silo itself
+ * was given LISTEN_FDS for its own pid, those fds (3..3+n-1) are passed on in front of the
+ * --preserve-fds ones and the process sees LISTEN_FDS=n, LISTEN_PID=1.
+ */
+static void add_listen_fds(struct silo_container *c)
+{
+        const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+        uint64_t n, p;
+
+        if (!fds || !pid || silo_parse_u64(fds, &n) < 0 || silo_parse_u64(pid, &p) < 0 || n == 0 || n > 1024 ||
+            p != (uint64_t)getpid() || c->spec->process == NULL)
+                return;
+        c->extra_fds = (int)n;
+        silo_strv_push(&c->spec->process->env, silo_xasprintf("LISTEN_FDS=%d", (int)n));
+        silo_strv_push(&c->spec->process->env, silo_xstrdup("LISTEN_PID=1"));
+}
+
 /* Undo a create that got as far as `c` shows.  Best effort, errors only logged at debug. */
 static void create_rollback(struct silo_container *c)
 {
@@ -214,6 +232,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_spec_validate(c->spec, err);
         if (r < 0)
                 return r;
+        add_listen_fds(c);
         /* the rootfs is set up (mounts, pivot_root) in the container's own mount namespace;
          * without one that would happen in silo's, i.e. on the host */
         if (silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)

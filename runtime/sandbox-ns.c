@@ -240,7 +240,7 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         a.seccomp = c->seccomp;
         a.no_pivot = c->opts->no_pivot;
         a.no_new_keyring = c->opts->no_new_keyring;
-        a.preserve_fds = c->opts->preserve_fds;
+        a.preserve_fds = c->extra_fds + c->opts->preserve_fds;
         a.userns = (flags & CLONE_NEWUSER) || a.ns_fds[SILO_NS_USER] >= 0;
         a.new_cgroupns = flags & CLONE_NEWCGROUP;
         a.new_mntns = flags & CLONE_NEWNS;

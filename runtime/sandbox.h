@@ -37,6 +37,7 @@ struct silo_container {
         int pidfd;
         int pty_master;      /* foreground terminal (run), else sent to the console socket */
         pid_t intermediate;  /* slow path: the first child, already reaped */
+        int extra_fds;       /* socket-activation fds passed before --preserve-fds ones */
 };
 
 /* What the container init needs; filled by the parent, inherited by clone (copy of memory). */

@@ -205,3 +205,24 @@ teardown() {
 	assert_success
 	assert_output 1
 }
+
+@test "process: --preserve-fds passes fds 3.. and nothing else" {
+	set_cmd fds
+	exec 4</etc/hostname 5</etc/hosts
+	silo run --preserve-fds 2 --bundle "$BUNDLE" c1
+	exec 4<&- 5<&-
+	assert_success
+	# bats keeps fd 3 open: with --preserve-fds 2 the container gets 3 and 4, not 5
+	assert_line --regexp '^4 /etc/hostname$'
+	refute_line --regexp '^5 '
+}
+
+@test "process: socket activation fds (LISTEN_FDS) are passed with LISTEN_PID=1" {
+	is_silo || skip "runc 1.1 needs go-systemd activation semantics the shell cannot fake here"
+	set_cmd env
+	run bash -c 'exec 3</etc/hostname; export LISTEN_FDS=1 LISTEN_PID=$$; exec "$0" --root "$1" run --bundle "$2" c1' \
+		"$SILO_BIN" "$ROOT" "$BUNDLE"
+	assert_success
+	assert_line "LISTEN_FDS=1"
+	assert_line "LISTEN_PID=1"
+}
