@@ -39,14 +39,13 @@ static int parse_create(const char *verb, int argc, char **argv, bool is_run, st
                 return r;
         if (f->preserve_fds < 0)
                 return silo_cmd_usage(verb, "--preserve-fds must not be negative");
-        if (f->pidfd_socket)
-                return silo_cmd_usage(verb, "--pidfd-socket is not supported yet");
         *bundle_abs = silo_abs_path(f->bundle ? f->bundle : ".");
         *pid_abs = silo_abs_path(f->pid_file);
         *console_abs = silo_abs_path(f->console_socket);
         o->bundle = *bundle_abs;
         o->pid_file = *pid_abs;
         o->console_socket = *console_abs;
+        o->pidfd_socket = f->pidfd_socket; /* silo never chdirs: relative is relative to the cwd */
         o->no_pivot = f->no_pivot;
         o->no_new_keyring = f->no_new_keyring;
         o->preserve_fds = f->preserve_fds;

@@ -308,6 +308,15 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                 if (r < 0)
                         goto fail;
         }
+        if (o->pidfd_socket) {
+                /* runc >= 1.2: the same framing as the console socket, carrying a pidfd */
+                _cleanup_close_ int sock = silo_unix_connect(o->pidfd_socket, err);
+                r = sock < 0 ? sock : silo_send_fd(sock, c->pidfd, "pidfd", err);
+                if (r < 0) {
+                        silo_error_wrap(err, "--pidfd-socket");
+                        goto fail;
+                }
+        }
         if (console >= 0 && c->pty_master >= 0) {
                 r = silo_send_fd(console, c->pty_master, "/dev/ptmx", err);
                 if (r < 0) {

@@ -23,6 +23,7 @@ struct silo_create_opts {
         const char *bundle;         /* absolute */
         const char *pid_file;       /* absolute or NULL */
         const char *console_socket; /* absolute or NULL */
+        const char *pidfd_socket;   /* absolute or NULL: receives a pidfd of the init */
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;

@@ -92,3 +92,29 @@ teardown() {
 	silo delete --force c2
 	assert_success
 }
+
+@test "create: --pidfd-socket receives a pidfd of the init" {
+	requires python3
+	if ref_older_than 1.2; then skip "runc < 1.2 has no --pidfd-socket"; fi
+	cat >"$TESTDIR/recvpidfd.py" <<'EOF_PY'
+import array, socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1])
+srv.listen(1)
+conn, _ = srv.accept()
+msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_SPACE(4 * 4))
+fds = array.array("i")
+for level, typ, data in anc:
+    fds.frombytes(data[: len(data) - len(data) % 4])
+# the pid a pidfd refers to is in its fdinfo
+pid = [l.split()[1] for l in open("/proc/self/fdinfo/%d" % fds[0]) if l.startswith("Pid:")][0]
+open(sys.argv[2], "w").write("%d %s" % (len(fds), pid))
+EOF_PY
+	python3 "$TESTDIR/recvpidfd.py" "$TESTDIR/pidfd.sock" "$TESTDIR/pidfd.out" &
+	retry 50 0.1 test -S "$TESTDIR/pidfd.sock"
+	set_cmd pause
+	create_ctr --pidfd-socket "$TESTDIR/pidfd.sock" c1
+	retry 50 0.1 test -s "$TESTDIR/pidfd.out"
+	run cat "$TESTDIR/pidfd.out"
+	assert_output "1 $(state_field c1 pid)"
+}
