@@ -217,13 +217,26 @@ static int apply_security(struct silo_init_args *a, const struct silo_process *p
                 if (r < 0)
                         return silo_error_wrap(err, "/process/capabilities/bounding");
         }
-        if (a->seccomp && !p->no_new_privileges) {
+        /* a notify filter is loaded here in any case: its listener fd must reach the parent,
+         * which is gone after SYNC_READY (NoNewPrivileges is then set first) */
+        if (a->seccomp && (!p->no_new_privileges || a->seccomp->notify)) {
                 int lfd = -1;
+                if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        return silo_error_set(err, errno, "/process/noNewPrivileges");
                 r = silo_seccomp_load(a->seccomp, &lfd, err);
                 if (r < 0)
                         return silo_error_wrap(err, "/linux/seccomp");
-                if (lfd >= 0)
-                        close(lfd); /* FIXME: seccomp notify listener (listenerPath) not forwarded yet */
+                if (lfd >= 0) {
+                        struct silo_sync_msg m;
+                        r = silo_sync_send(a->sync_fd, SYNC_SECCOMP, 0, "seccomp", 7, lfd);
+                        close(lfd);
+                        if (r < 0)
+                                return silo_error_set(err, -r, "send seccomp listener fd");
+                        r = silo_sync_expect(a->sync_fd, SYNC_SECCOMP_DONE, &m, err);
+                        if (r < 0)
+                                return r;
+                        silo_sync_msg_clear(&m);
+                }
         }
         r = set_user(p, err);
         if (r < 0)
@@ -532,7 +545,7 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                 umask((mode_t)p->user.umask);
         for (int fd = 3; fd < 3 + a->preserve_fds; fd++)
                 fcntl(fd, F_SETFD, 0);
-        if (a->seccomp && p->no_new_privileges) {
+        if (a->seccomp && p->no_new_privileges && !a->seccomp->notify) {
                 int lfd = -1;
                 if (silo_seccomp_load(a->seccomp, &lfd, &err) < 0) {
                         silo_log_error(err);

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "sync.h"
+#include "terminal.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -138,6 +139,25 @@ static void kill_children(struct silo_container *c)
                 waitpid(c->pid, NULL, __WALL);
 }
 
+/* Hand the seccomp notify fd to the agent at linux.seccomp.listenerPath, as runc does: one
+ * message, the ContainerProcessState JSON as payload and the fd as SCM_RIGHTS. */
+static int send_seccomp_listener(struct silo_container *c, int fd, silo_error_t *err)
+{
+        const struct silo_seccomp *sc = c->spec->linux_ ? c->spec->linux_->seccomp : NULL;
+        _cleanup_free_ char *json = NULL;
+        _cleanup_close_ int sock = -1;
+
+        if (fd < 0 || sc == NULL || sc->listener_path == NULL)
+                return silo_error_set(err, EPROTO, "/linux/seccomp/listenerPath: no listener fd or path");
+        sock = silo_unix_connect(sc->listener_path, err);
+        if (sock < 0)
+                return silo_error_wrap(err, "/linux/seccomp/listenerPath");
+        json = silo_state_process_json(c->state, "creating", c->pid, sc->listener_metadata);
+        if (silo_send_fd(sock, fd, json, err) < 0)
+                return silo_error_wrap(err, "/linux/seccomp/listenerPath");
+        return 0;
+}
+
 static int sync_loop(struct silo_container *c, int sock, silo_error_t *err)
 {
         for (;;) {
@@ -174,6 +194,11 @@ static int sync_loop(struct silo_container *c, int sock, silo_error_t *err)
                                 r = silo_sync_send(sock, SYNC_HOOKS_DONE, 0, state, strlen(state), -1);
                         break;
                 }
+                case SYNC_SECCOMP:
+                        r = send_seccomp_listener(c, m.fd, err);
+                        if (r == 0)
+                                r = silo_sync_send(sock, SYNC_SECCOMP_DONE, 0, NULL, 0, -1);
+                        break;
                 case SYNC_PTY:
                         c->pty_master = m.fd;
                         m.fd = -1;

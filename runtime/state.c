@@ -121,12 +121,8 @@ static void gen_annotations(yajl_gen g, const struct silo_state *s)
         yajl_gen_map_close(g);
 }
 
-char *silo_state_oci_json(const struct silo_state *s, const char *status, pid_t pid, bool pretty)
+static void gen_oci_state(yajl_gen g, const struct silo_state *s, const char *status, pid_t pid)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-
-        yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
-        yajl_gen_config(g, yajl_gen_indent_string, "  ");
         yajl_gen_map_open(g);
         gen_kv_str(g, "ociVersion", s->oci_version ? s->oci_version : "1.2.1");
         gen_kv_str(g, "id", s->id);
@@ -138,6 +134,35 @@ char *silo_state_oci_json(const struct silo_state *s, const char *status, pid_t 
         gen_kv_str(g, "created", s->created);
         gen_annotations(g, s);
         gen_kv_str(g, "owner", s->owner);
+        yajl_gen_map_close(g);
+}
+
+char *silo_state_oci_json(const struct silo_state *s, const char *status, pid_t pid, bool pretty)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+
+        yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
+        yajl_gen_config(g, yajl_gen_indent_string, "  ");
+        gen_oci_state(g, s, status, pid);
+        return gen_finish(g);
+}
+
+char *silo_state_process_json(const struct silo_state *s, const char *status, pid_t pid, const char *metadata)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+
+        yajl_gen_map_open(g);
+        gen_kv_str(g, "ociVersion", s->oci_version ? s->oci_version : "1.2.1");
+        gen_str(g, "fds");
+        yajl_gen_array_open(g);
+        gen_str(g, "seccompFd");
+        yajl_gen_array_close(g);
+        gen_str(g, "pid");
+        yajl_gen_integer(g, pid);
+        if (metadata && *metadata)
+                gen_kv_str(g, "metadata", metadata);
+        gen_str(g, "state");
+        gen_oci_state(g, s, status, pid);
         yajl_gen_map_close(g);
         return gen_finish(g);
 }

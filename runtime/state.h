@@ -47,6 +47,9 @@ int silo_state_read(int dirfd, struct silo_state **ret, silo_error_t *err);
 void silo_state_free(struct silo_state *s);
 /* The OCI state JSON (for `state`, hooks and `list`).  status/pid as given.  pretty = runc's indent. */
 char *silo_state_oci_json(const struct silo_state *s, const char *status, pid_t pid, bool pretty);
+/* The seccomp-notify handshake message (runc's ContainerProcessState): {ociVersion, fds,
+ * pid, metadata, state}, sent to linux.seccomp.listenerPath with the listener fd. */
+char *silo_state_process_json(const struct silo_state *s, const char *status, pid_t pid, const char *metadata);
 /* Remove <root>/<id> (the caller holds the lock). */
 int silo_state_remove(const char *root, const char *id, silo_error_t *err);
 

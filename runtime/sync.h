@@ -22,6 +22,9 @@
  *   prestart + createRuntime hooks
  *            ──── SYNC_HOOKS_DONE {state json} ─────► createContainer hooks; pivot_root; masked/ro paths
  *            ◄─── SYNC_PTY + fd (process.terminal)     pty master; the peer is /dev/console and fds 0-2
+ *            ◄─── SYNC_SECCOMP + fd (notify rules)     the filter is loaded before the uid switch
+ *   send {state} + fd to listenerPath
+ *            ──── SYNC_SECCOMP_DONE ────────────────►
  *                                                      caps/uid/seccomp (ordering in init.c), args[0] lookup
  *            ◄─── SYNC_READY                           open exec.fifo for writing: blocks until `start`
  *   state "created", pid file, exit 0                  then startContainer hooks, execve(process.args)
@@ -47,6 +50,8 @@ enum silo_sync_type {
         SYNC_PTY,
         SYNC_READY,
         SYNC_ERROR,
+        SYNC_SECCOMP,      /* child -> parent, with the seccomp notify listener fd */
+        SYNC_SECCOMP_DONE, /* parent -> child: handed to linux.seccomp.listenerPath */
 };
 
 #define SILO_SYNC_MAX_PAYLOAD (256u * 1024u)

@@ -42,7 +42,8 @@
 /* Unix98 pty peers: majors 136..143 (UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT). */
 #define PTY_SLAVE_MAJOR_FIRST 136
 #define PTY_SLAVE_MAJOR_LAST 143
-#define FD_PAYLOAD_MAX 4096
+#define FD_PAYLOAD_MAX 4096      /* what a receiver reads with the fd (go-runc requires < 4096) */
+#define FD_SEND_PAYLOAD_MAX (1 << 20) /* the seccomp-notify handshake sends the state JSON */
 
 union fd_cmsg {
         struct cmsghdr hdr;
@@ -59,11 +60,10 @@ int silo_send_fd(int sock, int fd, const char *name, silo_error_t *err)
         ssize_t n;
 
         /* A SOCK_STREAM cmsg is only delivered together with at least one byte of data. */
-        if (len == 0 || len >= FD_PAYLOAD_MAX)
-                return silo_error_set(err, EINVAL, "send fd: payload name must be 1..%d bytes",
-                                      FD_PAYLOAD_MAX - 1);
+        if (len == 0 || len >= FD_SEND_PAYLOAD_MAX)
+                return silo_error_set(err, EINVAL, "send fd: payload must be 1..%d bytes", FD_SEND_PAYLOAD_MAX - 1);
         if (fd < 0)
-                return silo_error_set(err, EBADF, "send fd '%s'", name);
+                return silo_error_set(err, EBADF, "send fd: invalid fd");
 
         memset(&ctl, 0, sizeof(ctl));
         iov.iov_base = (void *)name;
@@ -82,14 +82,14 @@ int silo_send_fd(int sock, int fd, const char *name, silo_error_t *err)
                 n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return silo_error_set(err, errno, "send fd '%s'", name);
+                return silo_error_set(err, errno, "send fd");
         /* The fd went with the first byte; finish a short write of the payload without it. */
         while ((size_t)n < len) {
                 ssize_t m = send(sock, name + n, len - (size_t)n, MSG_NOSIGNAL);
                 if (m < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return silo_error_set(err, errno, "send fd '%s'", name);
+                        return silo_error_set(err, errno, "send fd");
                 }
                 n += m;
         }

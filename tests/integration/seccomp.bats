@@ -116,3 +116,44 @@ teardown() {
 	assert_failure
 	check_no_leaks
 }
+
+@test "seccomp: SCMP_ACT_NOTIFY hands the listener to listenerPath, and the agent answers" {
+	requires python3
+	is_silo || skip "runc 1.1's handshake is the same, but this test is written for silo's process model"
+	# agent.py SOCKET OUT: receive {state}+fd, answer every notification with -EXDEV
+	cat >"$TESTDIR/agent.py" <<'EOF_PY'
+import array, fcntl, json, socket, struct, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1])
+srv.listen(1)
+conn, _ = srv.accept()
+data, anc, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4))
+fds = array.array("i")
+for level, typ, d in anc:
+    fds.frombytes(d[: len(d) - len(d) % 4])
+msg = json.loads(data)
+open(sys.argv[2], "w").write(json.dumps({"nfds": len(fds), "fds": msg["fds"], "pid": msg["pid"],
+    "metadata": msg.get("metadata"), "id": msg["state"]["id"]}))
+RECV, SEND = 0xC0502100, 0xC0182101
+while True:
+    buf = bytearray(80)
+    try:
+        fcntl.ioctl(fds[0], RECV, buf)
+    except OSError:
+        break  # the container is gone
+    nid = struct.unpack_from("=Q", buf, 0)[0]
+    fcntl.ioctl(fds[0], SEND, bytearray(struct.pack("=QqiI", nid, 0, -18, 0)))
+EOF_PY
+	python3 "$TESTDIR/agent.py" "$TESTDIR/agent.sock" "$TESTDIR/agent.json" &
+	retry 50 0.1 test -S "$TESTDIR/agent.sock"
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": "'"$TESTDIR/agent.sock"'", "listenerMetadata": "hello",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	set_cmd syscall-errno mkdir /tmp/x
+	silo run --bundle "$BUNDLE" c1
+	assert_success
+	assert_output EXDEV
+	run jq -c . "$TESTDIR/agent.json"
+	assert_output --partial '"nfds":1,"fds":["seccompFd"]'
+	assert_output --partial '"metadata":"hello","id":"c1"'
+}
