@@ -54,5 +54,9 @@ int cmd_delete(struct silo_global *g, int argc, char **argv);
 int cmd_list(struct silo_global *g, int argc, char **argv);
 int cmd_spec(struct silo_global *g, int argc, char **argv);
 int cmd_features(struct silo_global *g, int argc, char **argv);
+int cmd_pause(struct silo_global *g, int argc, char **argv);
+int cmd_resume(struct silo_global *g, int argc, char **argv);
+int cmd_ps(struct silo_global *g, int argc, char **argv);
+int cmd_update(struct silo_global *g, int argc, char **argv);
 
 #endif

@@ -28,6 +28,13 @@ static const struct {
         {"delete", cmd_delete, "delete a container and everything it holds", "[--force] <container-id>"},
         {"list", cmd_list, "list containers", "[--format table|json] [-q]"},
         {"spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]"},
+        {"pause", cmd_pause, "freeze every process of a container", "<container-id>"},
+        {"resume", cmd_resume, "thaw a paused container", "<container-id>"},
+        {"ps", cmd_ps, "list the processes of a container", "[--format table|json] <container-id> [ps options]"},
+        {"update", cmd_update, "change the resource limits of a container",
+         "[-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N] "
+         "[--cpu-period N] [--cpu-burst N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus L] "
+         "[--cpuset-mems L] [--pids-limit N] [--blkio-weight N] [--cpu-idle N] <container-id>"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
 };
 

@@ -615,6 +615,85 @@ void silo_list_free(struct silo_list_entry *l, size_t n)
         free(l);
 }
 
+/* ---- pause / resume / ps / update ------------------------------------------------------- */
+
+/* Load a container that must have a live init and a cgroup; `verb` names the operation. */
+static int load_live(struct silo_container *c, const char **ret_status, silo_error_t *err)
+{
+        int r = container_load(c, err);
+        if (r < 0)
+                return r;
+        *ret_status = container_status(c);
+        if (strcmp(*ret_status, "stopped") == 0 || strcmp(*ret_status, "creating") == 0)
+                return silo_error_set(err, 0, "container not running");
+        if (c->cgroup == NULL)
+                return silo_error_set(err, 0, "container '%s' has no cgroup", c->id);
+        return 0;
+}
+
+int silo_container_pause(const struct silo_context *ctx, const char *id, silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        const char *status;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = load_live(&c, &status, err);
+        if (r < 0)
+                return r;
+        if (strcmp(status, "paused") == 0)
+                return silo_error_set(err, 0, "container already paused");
+        return silo_cgroup_freeze(c.cgroup, true, err);
+}
+
+int silo_container_resume(const struct silo_context *ctx, const char *id, silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        const char *status;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = load_live(&c, &status, err);
+        if (r < 0)
+                return r;
+        if (strcmp(status, "paused") != 0)
+                return silo_error_set(err, 0, "container not paused");
+        return silo_cgroup_freeze(c.cgroup, false, err);
+}
+
+int silo_container_pids(const struct silo_context *ctx, const char *id, pid_t **ret, size_t *ret_n,
+                        silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        container_init(&c, ctx, id);
+        r = container_load(&c, err);
+        if (r < 0)
+                return r;
+        if (c.cgroup == NULL)
+                return 0;
+        return silo_cgroup_pids(c.cgroup, ret, ret_n, err);
+}
+
+int silo_container_update(const struct silo_context *ctx, const char *id, const struct silo_resources *res,
+                          silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        const char *status;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = load_live(&c, &status, err);
+        if (r < 0)
+                return r;
+        /* FIXME: the saved config.json keeps the create-time limits (checkpoint/restore will want
+         * the updated ones) */
+        return silo_cgroup_apply(c.cgroup, res, err);
+}
+
 /* ---- run --------------------------------------------------------------------------------- */
 
 static int exit_status(int wstatus)

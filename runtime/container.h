@@ -53,6 +53,16 @@ int silo_container_delete(const struct silo_context *ctx, const char *id, bool f
 int silo_container_list(const struct silo_context *ctx, struct silo_list_entry **ret, size_t *ret_n,
                         silo_error_t *err);
 void silo_list_free(struct silo_list_entry *l, size_t n);
+/* Freeze / thaw every process of a running container (cgroup freezer). */
+int silo_container_pause(const struct silo_context *ctx, const char *id, silo_error_t *err);
+int silo_container_resume(const struct silo_context *ctx, const char *id, silo_error_t *err);
+/* Host pids of every process in the container's cgroup. */
+int silo_container_pids(const struct silo_context *ctx, const char *id, pid_t **ret, size_t *ret_n,
+                        silo_error_t *err);
+struct silo_resources;
+/* Apply new limits to a created/running/paused container. */
+int silo_container_update(const struct silo_context *ctx, const char *id, const struct silo_resources *r,
+                          silo_error_t *err);
 
 /* Signal names and numbers: "9", "KILL", "SIGKILL", "RTMIN+3". */
 int silo_parse_signal(const char *s);
