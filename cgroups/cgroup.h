@@ -73,4 +73,23 @@ const char *silo_cgroup_path(const struct silo_cgroup *cg);
 enum silo_cgroup_mode silo_cgroup_mode(const struct silo_cgroup *cg);
 void silo_cgroup_free(struct silo_cgroup *cg);
 
+/* ---- statistics and OOM events (cgroup-stats.c), for `silo events` ---- */
+
+/* The "data" object of a runc stats event ({"cpu":{...},"cpuset":{...},"memory":{...},"pids":{...},
+ * "blkio":{...},"hugetlb":{...},...}, runc types/events.go) as one JSON object string without a
+ * trailing newline.  Missing controllers/files are left out; a missing cgroup is an error
+ * ("cgroup '<path>' does not exist"). */
+int silo_cgroup_stats_json(struct silo_cgroup *cg, char **ret_json, silo_error_t *err);
+/* An O_CLOEXEC|O_NONBLOCK fd that becomes readable (POLLIN) when the cgroup hits an OOM: v1 = an
+ * eventfd registered through cgroup.event_control on memory.oom_control; v2 = inotify on
+ * memory.events.  -EOPNOTSUPP (err set) when there is no memory controller. */
+int silo_cgroup_oom_fd(struct silo_cgroup *cg, int *ret_fd, silo_error_t *err);
+/* After the fd became readable: consume the event and tell whether OOM kills happened since the
+ * last call (v2: memory.events oom_kill compared with *last, which is updated; v1: any eventfd
+ * count is an OOM, *last untouched).  1 = yes, 0 = no (e.g. another memory.events counter
+ * moved).  Never blocks: call it once right after silo_cgroup_oom_fd, ignoring the result, to
+ * record the current count in *last.  -ENOENT (err set) once the cgroup is gone (both kinds of fd
+ * fire on removal): stop watching then. */
+int silo_cgroup_oom_check(struct silo_cgroup *cg, int fd, uint64_t *last, silo_error_t *err);
+
 #endif

@@ -462,6 +462,12 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                 return silo_error_set(err, errno, "/linux/personality");
         if (p == NULL)
                 return 0; /* no process: create succeeds, start will refuse */
+        return silo_process_finalize(a, p, ret_exe, err);
+}
+
+int silo_process_finalize(struct silo_init_args *a, const struct silo_process *p, char **ret_exe, silo_error_t *err)
+{
+        int r;
 
         if (p->terminal) {
                 r = setup_terminal(a, p, err);
@@ -478,6 +484,28 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                 return r;
         /* after the uid switch, so "permission denied" is judged as the container user */
         return lookup_executable(p, ret_exe, err);
+}
+
+__attribute__((noreturn)) void silo_process_exec(struct silo_init_args *a, const struct silo_process *p,
+                                                 const char *exe)
+{
+        silo_error_t err = NULL;
+        char **exec_env = env_with_home(p);
+
+        if (p->user.umask != SILO_UNSET)
+                umask((mode_t)p->user.umask);
+        for (int fd = 3; fd < 3 + a->preserve_fds; fd++)
+                fcntl(fd, F_SETFD, 0);
+        if (a->seccomp && p->no_new_privileges && !a->seccomp->notify) {
+                int lfd = -1;
+                if (silo_seccomp_load(a->seccomp, &lfd, &err) < 0) {
+                        silo_log_error(err);
+                        _exit(127);
+                }
+        }
+        execve(exe, p->args, exec_env);
+        silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
+        _exit(127);
 }
 
 __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
@@ -508,7 +536,6 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
         close_inherited_fds(a);
 
         r = init_setup(a, &exe, &err);
-        char **exec_env = p ? env_with_home(p) : NULL;
         if (r < 0) {
                 silo_sync_send_error(a->sync_fd, err);
                 _exit(1);
@@ -541,18 +568,5 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                 _exit(1);
         close(fifo);
 
-        if (p->user.umask != SILO_UNSET)
-                umask((mode_t)p->user.umask);
-        for (int fd = 3; fd < 3 + a->preserve_fds; fd++)
-                fcntl(fd, F_SETFD, 0);
-        if (a->seccomp && p->no_new_privileges && !a->seccomp->notify) {
-                int lfd = -1;
-                if (silo_seccomp_load(a->seccomp, &lfd, &err) < 0) {
-                        silo_log_error(err);
-                        _exit(1);
-                }
-        }
-        execve(exe, p->args, exec_env);
-        silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
-        _exit(127);
+        silo_process_exec(a, p, exe);
 }

@@ -66,6 +66,12 @@ struct silo_init_args {
 };
 
 int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err);
+/* The steps shared by the container init and `exec`, once inside the container's namespaces:
+ * terminal, cwd, scheduler, user/caps/seccomp, args[0] lookup; then the final execve. */
+int silo_process_finalize(struct silo_init_args *a, const struct silo_process *p, char **ret_exe,
+                          silo_error_t *err);
+__attribute__((noreturn)) void silo_process_exec(struct silo_init_args *a, const struct silo_process *p,
+                                                 const char *exe);
 __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a);
 
 /* Hook state JSON for the container in its current phase. */
