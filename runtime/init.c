@@ -28,6 +28,8 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "caps.h"
@@ -414,13 +416,19 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                 .new_netns = a->new_netns,
                 .no_pivot = a->no_pivot,
         };
+        /* The cgroup namespace is unshared after joining the cgroups (first thing at entry), so
+         * its root is the container's cgroup.  On a pure v2 host, before the rootfs: a cgroup2
+         * mount made inside the namespace shows the container's cgroup as its root.  On v1 and
+         * hybrid hosts, after it: the cgroup mount binds our own cgroup dirs, found through the
+         * host view of /proc/self/cgroup. */
+        struct statfs cgfs;
+        bool v2_host = statfs("/sys/fs/cgroup", &cgfs) == 0 && cgfs.f_type == CGROUP2_SUPER_MAGIC;
+        if (a->new_cgroupns && v2_host && unshare(CLONE_NEWCGROUP) < 0)
+                return silo_error_set(err, errno, "unshare cgroup namespace");
         r = silo_rootfs_prepare(spec, &ro, err);
         if (r < 0)
                 return r;
-        /* after the rootfs: the cgroup mount binds our own cgroup dirs, found through the host
-         * view of /proc/self/cgroup; and after joining the cgroups (first thing at entry), so the
-         * namespace root is the container's cgroup */
-        if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+        if (a->new_cgroupns && !v2_host && unshare(CLONE_NEWCGROUP) < 0)
                 return silo_error_set(err, errno, "unshare cgroup namespace");
         r = apply_sysctl(lx, err);
         if (r < 0)

@@ -3,8 +3,11 @@
 # is missing.  The single list of packages the project depends on.
 set -euo pipefail
 BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev)
-TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps)
+TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
+      qemu-system-x86 linux-image-amd64)   # the last two: the cgroup v2 guest (tests/vm)
+FUZZ=(clang libclang-rt-dev)                # `make fuzz` only (opt-in: scripts/install-deps.sh --fuzz)
 want=("${BUILD[@]}" "${TEST[@]}")
+[ "${1:-}" = --fuzz ] && want+=("${FUZZ[@]}")
 missing=()
 for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
