@@ -16,7 +16,9 @@ trap cleanup EXIT
 cleanup
 mkdir -p "$DEMO_DIR/bundle/rootfs"/{bin,proc,sys,dev,tmp,etc,root}
 cp /bin/busybox "$DEMO_DIR/bundle/rootfs/bin/busybox"
-for app in $(/bin/busybox --list); do ln -sf busybox "$DEMO_DIR/bundle/rootfs/bin/$app"; done
+for app in $(/bin/busybox --list); do
+	[ "$app" = busybox ] || ln -sf busybox "$DEMO_DIR/bundle/rootfs/bin/$app"
+done
 echo "root:x:0:0:root:/root:/bin/sh" >"$DEMO_DIR/bundle/rootfs/etc/passwd"
 cd "$DEMO_DIR/bundle"
 "$SILO" spec
