@@ -631,7 +631,8 @@ static int load_live(struct silo_container *c, const char **ret_status, silo_err
         return 0;
 }
 
-int silo_container_pause(const struct silo_context *ctx, const char *id, silo_error_t *err)
+/* pause (freeze) or resume (thaw): the same load and checks, opposite freezer states */
+static int set_frozen(const struct silo_context *ctx, const char *id, bool frozen, silo_error_t *err)
 {
         _cleanup_container_ struct silo_container c;
         const char *status;
@@ -641,24 +642,21 @@ int silo_container_pause(const struct silo_context *ctx, const char *id, silo_er
         r = load_live(&c, &status, err);
         if (r < 0)
                 return r;
-        if (strcmp(status, "paused") == 0)
+        if (frozen && strcmp(status, "paused") == 0)
                 return silo_error_set(err, 0, "container already paused");
-        return silo_cgroup_freeze(c.cgroup, true, err);
+        if (!frozen && strcmp(status, "paused") != 0)
+                return silo_error_set(err, 0, "container not paused");
+        return silo_cgroup_freeze(c.cgroup, frozen, err);
+}
+
+int silo_container_pause(const struct silo_context *ctx, const char *id, silo_error_t *err)
+{
+        return set_frozen(ctx, id, true, err);
 }
 
 int silo_container_resume(const struct silo_context *ctx, const char *id, silo_error_t *err)
 {
-        _cleanup_container_ struct silo_container c;
-        const char *status;
-        int r;
-
-        container_init(&c, ctx, id);
-        r = load_live(&c, &status, err);
-        if (r < 0)
-                return r;
-        if (strcmp(status, "paused") != 0)
-                return silo_error_set(err, 0, "container not paused");
-        return silo_cgroup_freeze(c.cgroup, false, err);
+        return set_frozen(ctx, id, false, err);
 }
 
 int silo_container_pids(const struct silo_context *ctx, const char *id, pid_t **ret, size_t *ret_n,
