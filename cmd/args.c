@@ -30,13 +30,20 @@ static int set_opt(const struct silo_opt *o, const char *flag, const char *value
 {
         switch (o->type) {
         case OPT_BOOL:
+        case OPT_TRISTATE: {
+                int v;
                 if (value == NULL || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
-                        *(bool *)o->target = true;
+                        v = 1;
                 else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
-                        *(bool *)o->target = false;
+                        v = 0;
                 else
                         return silo_error_set(err, 0, "%s: invalid boolean value '%s'", flag, value);
+                if (o->type == OPT_BOOL)
+                        *(bool *)o->target = v;
+                else
+                        *(int *)o->target = v;
                 return 0;
+        }
         case OPT_STRING:
                 *(const char **)o->target = value;
                 return 0;
@@ -94,7 +101,7 @@ int silo_parse_args(int argc, char **argv, const struct silo_opt *opts, bool sto
                         if (i + 1 < argc && (strcmp(argv[i + 1], "true") == 0 || strcmp(argv[i + 1], "false") == 0 ||
                                              strcmp(argv[i + 1], "auto") == 0))
                                 value = argv[++i];
-                } else if (o->type != OPT_BOOL) {
+                } else if (o->type != OPT_BOOL && o->type != OPT_TRISTATE) {
                         if (i + 1 >= argc) {
                                 free(pos);
                                 return silo_error_set(err, 0, "flag needs an argument: '%s'", a);

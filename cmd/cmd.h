@@ -19,7 +19,8 @@ struct silo_global {
 
 /* OPT_OPTIONAL: a string whose value is optional and taken from the next argument only when it
  * is one of true|false|auto (--rootless, as runc accepts it) */
-enum silo_opt_type { OPT_BOOL, OPT_STRING, OPT_INT, OPT_STRV, OPT_OPTIONAL };
+/* OPT_TRISTATE: a boolean into an int that the caller pre-sets to -1 ("not given") */
+enum silo_opt_type { OPT_BOOL, OPT_STRING, OPT_INT, OPT_STRV, OPT_OPTIONAL, OPT_TRISTATE };
 
 struct silo_opt {
         const char *name; /* long name without dashes; also accepted with a single dash */
@@ -58,5 +59,6 @@ int cmd_pause(struct silo_global *g, int argc, char **argv);
 int cmd_resume(struct silo_global *g, int argc, char **argv);
 int cmd_ps(struct silo_global *g, int argc, char **argv);
 int cmd_update(struct silo_global *g, int argc, char **argv);
+int cmd_exec(struct silo_global *g, int argc, char **argv);
 
 #endif

@@ -23,6 +23,10 @@ static const struct {
         {"create", cmd_create, "create a container (stopped before the user process runs)", "[--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring] [--preserve-fds N] <container-id>"},
         {"start", cmd_start, "run the user process of a created container", "<container-id>"},
         {"run", cmd_run, "create and start a container", "[-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] [--preserve-fds N] <container-id>"},
+        {"exec", cmd_exec, "run a process in a running container",
+         "[--process FILE] [-d] [-t] [--pid-file F] [--console-socket S] [--cwd DIR] [-e K=V] [-u UID[:GID]] "
+         "[-g GID] [--cap CAP] [--no-new-privs] [--preserve-fds N] [--ignore-paused] [--cgroup SUB] "
+         "<container-id> [command args...]"},
         {"state", cmd_state, "print the state of a container as JSON", "<container-id>"},
         {"kill", cmd_kill, "send a signal to the container init (or all processes with --all)", "[--all] <container-id> [signal]"},
         {"delete", cmd_delete, "delete a container and everything it holds", "[--force] <container-id>"},

@@ -160,17 +160,13 @@ int silo_caps_apply(const struct silo_caps *c, silo_error_t *err)
         if ((c->effective | c->permitted | c->inheritable | c->ambient) & ~mask)
                 silo_debug("capabilities above CAP_LAST_CAP %d requested, ignoring them", last);
 
-        /* Checked first so that a bad config does not leave the process half-changed. */
-        for (int cap = 0; cap <= last; cap++) {
-                uint64_t bit = UINT64_C(1) << cap;
-
-                if ((c->ambient & bit) && (!(c->permitted & bit) || !(c->inheritable & bit)))
-                        return silo_error_set(
-                            err, 0,
-                            "/process/capabilities/ambient: '%s' must also be in the permitted "
-                            "and inheritable sets",
-                            cap_label(cap, buf, sizeof(buf)));
-        }
+        /* runc's own `spec` lists ambient capabilities without inheritable ones: the kernel
+         * refuses to raise those, and runc skips them silently.  So do we (a debug line says so). */
+        uint64_t ambient = c->ambient & c->permitted & c->inheritable & mask;
+        for (int cap = 0; cap <= last; cap++)
+                if ((c->ambient & ~ambient & mask) & (UINT64_C(1) << cap))
+                        silo_debug("/process/capabilities/ambient: '%s' is not in the permitted and inheritable "
+                                   "sets, not raising it", cap_label(cap, buf, sizeof(buf)));
 
         caps = cap_init(); /* all clear */
         if (caps == NULL)
@@ -198,10 +194,10 @@ int silo_caps_apply(const struct silo_caps *c, silo_error_t *err)
         }
 
         /* Ambient: the kernel requires each cap in both P and I (and clears it when either goes). */
-        if (cap_reset_ambient() < 0 && (c->ambient & mask))
+        if (cap_reset_ambient() < 0 && ambient)
                 return silo_error_set(err, errno, "/process/capabilities/ambient: clearing the ambient set");
         for (int cap = 0; cap <= last; cap++) {
-                if (!(c->ambient & (UINT64_C(1) << cap)))
+                if (!(ambient & (UINT64_C(1) << cap)))
                         continue;
                 if (cap_set_ambient((cap_value_t)cap, CAP_SET) < 0)
                         return silo_error_set(err, errno, "/process/capabilities/ambient: raising '%s'",

@@ -32,6 +32,29 @@ struct silo_create_opts {
         bool keep;
 };
 
+/* exec: a process joining a running container (runc's exec flags, interfaces.md §1.4). */
+struct silo_exec_opts {
+        const char *id;
+        const char *process_path;   /* --process FILE ("-" = stdin): replaces every flag below */
+        char **args;                /* the command, when no --process */
+        bool detach;
+        const char *pid_file;       /* absolute or NULL */
+        const char *console_socket; /* absolute or NULL */
+        const char *pidfd_socket;   /* NULL or path */
+        int tty;                    /* -1 = not given, else --tty value */
+        const char *cwd;
+        char **env;                 /* KEY=VALUE, override the config's (last one wins) */
+        const char *user;           /* "uid[:gid]" */
+        char **additional_gids;
+        char **caps;                /* added to bounding/effective/permitted */
+        int no_new_privs;           /* -1 = not given */
+        const char *apparmor;
+        const char *process_label;
+        int preserve_fds;
+        bool ignore_paused;
+        const char *cgroup;         /* sub-cgroup of the container's cgroup to run in */
+};
+
 struct silo_list_entry {
         char *id;
         pid_t pid;
@@ -63,6 +86,11 @@ struct silo_resources;
 /* Apply new limits to a created/running/paused container. */
 int silo_container_update(const struct silo_context *ctx, const char *id, const struct silo_resources *r,
                           silo_error_t *err);
+
+/* Run a process in a running (or created) container.  Foreground: waits and returns its exit
+ * status (128+sig); detached: returns once the process runs (its pid in --pid-file). */
+int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_opts *o, int *ret_status,
+                        silo_error_t *err);
 
 /* Signal names and numbers: "9", "KILL", "SIGKILL", "RTMIN+3". */
 int silo_parse_signal(const char *s);

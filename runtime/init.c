@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -293,7 +294,8 @@ static int setup_terminal(struct silo_init_args *a, const struct silo_process *p
                           p->has_console_size ? p->console_width : 0, &master, &peer, err);
         if (r < 0)
                 return silo_error_wrap(err, "/process/terminal");
-        r = silo_pty_bind_console(peer, err);
+        /* the init's terminal is also the container's /dev/console; an exec'd one is not */
+        r = a->exec ? 0 : silo_pty_bind_console(peer, err);
         if (r < 0)
                 return silo_error_wrap(err, "/process/terminal");
         r = silo_sync_send(a->sync_fd, SYNC_PTY, 0, "pty", 3, master);
@@ -507,13 +509,96 @@ __attribute__((noreturn)) void silo_process_exec(struct silo_init_args *a, const
         if (a->seccomp && p->no_new_privileges && !a->seccomp->notify) {
                 int lfd = -1;
                 if (silo_seccomp_load(a->seccomp, &lfd, &err) < 0) {
-                        silo_log_error(err);
+                        if (a->exec)
+                                silo_sync_send_error(a->sync_fd, err);
+                        else
+                                silo_log_error(err);
                         _exit(127);
                 }
         }
         execve(exe, p->args, exec_env);
-        silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
+        if (a->exec) {
+                /* exec: the parent is still listening and reports the error itself */
+                silo_error_set(&err, errno, "exec: \"%s\"", p->args[0]);
+                silo_sync_send_error(a->sync_fd, err);
+        } else {
+                silo_log(SILO_LOG_ERROR, "exec '%s': %s", exe, strerror(errno));
+        }
         _exit(127);
+}
+
+/*
+ * exec, child side.  clone3 put us in the container's cgroup (v2/unified) and in its pid and time
+ * namespaces (the parent setns()ed into those for its children); we join the v1 cgroups, then
+ * the other namespaces (user first, mount last: the mount namespace switch also moves our root
+ * and cwd to the container's root), and share the init's tail: terminal, cwd, scheduler, user,
+ * caps, seccomp, execve.  Same invariants as the init: non-dumpable, host fds closed or CLOEXEC.
+ */
+static int exec_setup(struct silo_init_args *a, const struct silo_process *p, char **ret_exe, silo_error_t *err)
+{
+        int r;
+
+        /* rlimits and oom_score_adj while we still hold the host's privileges */
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return silo_error_set(err, errno, "/process/rlimits/%zu: set %s to %llu/%llu", i,
+                                              p->rlimits[i].type, (unsigned long long)rl.rlim_cur,
+                                              (unsigned long long)rl.rlim_max);
+        }
+        if (p->oom_score_adj != SILO_UNSET) {
+                char val[32];
+                snprintf(val, sizeof(val), "%lld", (long long)p->oom_score_adj);
+                if (silo_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", val, strlen(val), err) < 0)
+                        return silo_error_wrap(err, "/process/oomScoreAdj");
+        }
+        r = join_namespaces(a, false, err);
+        if (r == 0)
+                r = join_namespaces(a, true, err);
+        if (r < 0)
+                return r;
+        return silo_process_finalize(a, p, ret_exe, err);
+}
+
+__attribute__((noreturn)) void silo_exec_child_main(struct silo_init_args *a, const struct silo_process *p)
+{
+        silo_error_t err = NULL;
+        _cleanup_free_ char *exe = NULL;
+        sigset_t all;
+
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        silo_log_set_tag("silo:[2:EXEC]");
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (size_t i = 0; i < a->n_cg_fds; i++) {
+                if (write(a->cg_fds[i], "0", 1) != 1) {
+                        silo_error_set(&err, errno, "join cgroup (v1 tasks file)");
+                        silo_sync_send_error(a->sync_fd, err);
+                        _exit(1);
+                }
+                close(a->cg_fds[i]);
+        }
+        close_inherited_fds(a);
+        if (exec_setup(a, p, &exe, &err) < 0) {
+                silo_sync_send_error(a->sync_fd, err);
+                _exit(1);
+        }
+        if (a->exec_late_cgroup) {
+                struct silo_sync_msg m;
+                /* we get frozen in the recv below and silo exits: no death signal then (a silo
+                 * dying before SYNC_GO closes the socket, and we exit on that EOF) */
+                prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+                if (silo_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0, -1) < 0 ||
+                    silo_sync_expect(a->sync_fd, SYNC_GO, &m, &err) < 0)
+                        _exit(1);
+                silo_sync_msg_clear(&m);
+                /* frozen from here until resume: nobody listens for an execve error any more */
+                a->exec = false;
+        }
+        /* from here the process belongs to the caller, whatever happens to silo */
+        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        silo_process_exec(a, p, exe);
 }
 
 __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)

@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "../cgroups/cgroup.h"
@@ -141,7 +142,7 @@ static void kill_children(struct silo_container *c)
 
 /* Hand the seccomp notify fd to the agent at linux.seccomp.listenerPath, as runc does: one
  * message, the ContainerProcessState JSON as payload and the fd as SCM_RIGHTS. */
-static int send_seccomp_listener(struct silo_container *c, int fd, silo_error_t *err)
+static int send_seccomp_listener(struct silo_container *c, int fd, const char *status, silo_error_t *err)
 {
         const struct silo_seccomp *sc = c->spec->linux_ ? c->spec->linux_->seccomp : NULL;
         _cleanup_free_ char *json = NULL;
@@ -152,7 +153,8 @@ static int send_seccomp_listener(struct silo_container *c, int fd, silo_error_t 
         sock = silo_unix_connect(sc->listener_path, err);
         if (sock < 0)
                 return silo_error_wrap(err, "/linux/seccomp/listenerPath");
-        json = silo_state_process_json(c->state, "creating", c->pid, sc->listener_metadata);
+        json = silo_state_process_json(c->state, status, c->state->pid ? c->state->pid : c->pid,
+                                      sc->listener_metadata);
         if (silo_send_fd(sock, fd, json, err) < 0)
                 return silo_error_wrap(err, "/linux/seccomp/listenerPath");
         return 0;
@@ -195,7 +197,7 @@ static int sync_loop(struct silo_container *c, int sock, silo_error_t *err)
                         break;
                 }
                 case SYNC_SECCOMP:
-                        r = send_seccomp_listener(c, m.fd, err);
+                        r = send_seccomp_listener(c, m.fd, "creating", err);
                         if (r == 0)
                                 r = silo_sync_send(sock, SYNC_SECCOMP_DONE, 0, NULL, 0, -1);
                         break;
@@ -370,6 +372,189 @@ fail:
                         close(a.ns_fds[i]);
         if (a.state_dirfd >= 0)
                 close(a.state_dirfd);
+        for (size_t i = 0; i < a.n_cg_fds; i++)
+                close(a.cg_fds[i]);
+        return r;
+}
+
+/* ---- exec ---------------------------------------------------------------------------------- */
+
+static const char *const ns_proc_name[] = {
+        [SILO_NS_PID] = "pid",   [SILO_NS_NETWORK] = "net", [SILO_NS_MOUNT] = "mnt",
+        [SILO_NS_IPC] = "ipc",   [SILO_NS_UTS] = "uts",     [SILO_NS_USER] = "user",
+        [SILO_NS_CGROUP] = "cgroup", [SILO_NS_TIME] = "time",
+};
+
+/*
+ * Open every namespace of the container init that differs from ours.  The set comes from the
+ * live process, not from the config: namespaces joined by path at create time, or host ones the
+ * config did not list, are then handled alike.  The init's identity is checked AFTER the opens
+ * (pid + start time), so a recycled pid cannot make us join a stranger's namespaces.
+ */
+static int open_container_ns(struct silo_container *c, int *fds, size_t n, silo_error_t *err)
+{
+        for (size_t t = 0; t < n && t < ARRAY_SIZE(ns_proc_name); t++) {
+                char path[64];
+                struct stat mine, theirs;
+
+                fds[t] = -1;
+                if (ns_proc_name[t] == NULL)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->state->pid, ns_proc_name[t]);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT && t != SILO_NS_MOUNT && t != SILO_NS_PID)
+                                continue; /* a namespace type this kernel lacks */
+                        if (!silo_proc_alive(c->state->pid, c->state->pid_start_time))
+                                return silo_error_set(err, 0, "cannot exec in a stopped container");
+                        return silo_error_set(err, errno, "open %s", path);
+                }
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_proc_name[t]);
+                if (fstat(fd, &theirs) == 0 && stat(path, &mine) == 0 && mine.st_ino == theirs.st_ino &&
+                    mine.st_dev == theirs.st_dev) {
+                        close(fd);
+                        continue;
+                }
+                fds[t] = fd;
+        }
+        if (!silo_proc_alive(c->state->pid, c->state->pid_start_time))
+                return silo_error_set(err, 0, "cannot exec in a stopped container");
+        return 0;
+}
+
+int silo_sandbox_ns_exec(struct silo_container *c, const struct silo_process *p, struct silo_cgroup *cg,
+                         int preserve_fds, bool paused, silo_error_t *err)
+{
+        struct silo_init_args a = {0};
+        int sv[2] = {-1, -1};
+        int pidfd = -1, r;
+        pid_t pid;
+
+        a.state_dirfd = -1;
+        a.sync_fd = -1;
+        a.exec = true;
+        a.spec = c->spec;
+        a.id = c->id;
+        a.seccomp = c->seccomp;
+        a.preserve_fds = preserve_fds;
+        a.foreground_tty = !c->opts || !c->opts->console_socket;
+        a.exec_late_cgroup = paused && cg;
+        r = open_container_ns(c, a.ns_fds, ARRAY_SIZE(a.ns_fds), err);
+        if (r < 0)
+                goto out;
+        a.userns = a.ns_fds[SILO_NS_USER] >= 0;
+        /* pid and time namespaces apply to children only: enter them here, so clone3 creates the
+         * process inside them and no intermediate fork is needed.  silo itself stays where it is
+         * (and forks nothing else afterwards). */
+        static const enum silo_ns_type for_children[] = {SILO_NS_PID, SILO_NS_TIME};
+        for (size_t i = 0; i < ARRAY_SIZE(for_children); i++) {
+                int *fd = &a.ns_fds[for_children[i]];
+                if (*fd < 0)
+                        continue;
+                if (setns(*fd, silo_ns_clone_flag(for_children[i])) < 0) {
+                        r = silo_error_set(err, errno, "join the container's %s namespace",
+                                           silo_ns_type_name(for_children[i]));
+                        goto out;
+                }
+                close(*fd);
+                *fd = -1;
+        }
+        if (cg && !a.exec_late_cgroup) {
+                r = silo_cgroup_self_enter_fds(cg, a.cg_fds, ARRAY_SIZE(a.cg_fds), &a.n_cg_fds, err);
+                if (r < 0)
+                        goto out;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                r = silo_error_set(err, errno, "socketpair");
+                goto out;
+        }
+        int cgfd = cg && !a.exec_late_cgroup ? silo_cgroup_dirfd(cg) : -1;
+        bool into_cgroup = cgfd >= 0;
+        pid = do_clone3(0, cgfd, &pidfd);
+        if (pid < 0 && cgfd >= 0 && errno == EBUSY) {
+                /* v2 "no internal processes": the container made sub-cgroups with controllers */
+                r = silo_error_set(err, errno, "join the container's cgroup (it has sub-cgroups with "
+                                               "controllers enabled: choose one with --cgroup)");
+                goto out;
+        }
+        if (pid < 0 && cgfd >= 0 && errno != ENOSYS && errno != EPERM && errno != ENOMEM) {
+                into_cgroup = false; /* FIXME: drop with the 5.7 baseline, as in create */
+                pid = do_clone3(0, -1, &pidfd);
+        }
+        if (pid < 0 && errno == ENOSYS) {
+                into_cgroup = false;
+                pid = fork();
+        }
+        if (pid < 0) {
+                r = silo_error_set(err, errno, errno == ENOMEM ? "start process: the container's pid namespace "
+                                                                  "is gone (container not running)"
+                                                                : "start process");
+                goto out;
+        }
+        if (pid == 0) {
+                close(sv[0]);
+                a.sync_fd = sv[1];
+                silo_exec_child_main(&a, p);
+        }
+        close(sv[1]);
+        sv[1] = -1;
+        c->pid = pid;
+        c->pidfd = pidfd;
+        if (cg && !into_cgroup && !a.exec_late_cgroup && silo_cgroup_dirfd(cg) >= 0) {
+                r = silo_cgroup_enter(cg, pid, err);
+                if (r < 0)
+                        goto out;
+        }
+        /* until execve closes the (CLOEXEC) socket: a pty, a seccomp listener, or an error */
+        for (;;) {
+                struct silo_sync_msg m;
+                r = silo_sync_recv(sv[0], &m);
+                if (r == -EPIPE) {
+                        r = 0;
+                        break;
+                }
+                if (r < 0) {
+                        r = silo_error_set(err, -r, "sync socket");
+                        goto out;
+                }
+                if (m.type == SYNC_PTY) {
+                        c->pty_master = m.fd;
+                        m.fd = -1;
+                } else if (m.type == SYNC_SECCOMP) {
+                        r = send_seccomp_listener(c, m.fd, "running", err);
+                        if (r == 0)
+                                r = silo_sync_send(sv[0], SYNC_SECCOMP_DONE, 0, NULL, 0, -1);
+                } else if (m.type == SYNC_READY && a.exec_late_cgroup) {
+                        /* into every hierarchy, frozen with the rest; do not wait for execve */
+                        r = silo_cgroup_enter(cg, pid, err);
+                        if (r == 0)
+                                r = silo_sync_send(sv[0], SYNC_GO, 0, NULL, 0, -1);
+                        if (r == 0) {
+                                silo_sync_msg_clear(&m);
+                                break;
+                        }
+                } else if (m.type == SYNC_ERROR) {
+                        r = silo_error_set(err, m.value, "%s", m.payload ? m.payload : "exec failed");
+                } else {
+                        r = silo_error_set(err, EPROTO, "sync: unexpected message %u", m.type);
+                }
+                silo_sync_msg_clear(&m);
+                if (r < 0)
+                        goto out;
+        }
+out:
+        if (r < 0 && err && *err == NULL)
+                silo_error_set(err, -r, "sync socket");
+        if (r < 0 && c->pid > 0) {
+                kill_children(c);
+                c->pid = 0;
+        }
+        for (int i = 0; i < 2; i++)
+                if (sv[i] >= 0)
+                        close(sv[i]);
+        for (size_t i = 0; i < ARRAY_SIZE(a.ns_fds); i++)
+                if (a.ns_fds[i] >= 0)
+                        close(a.ns_fds[i]);
         for (size_t i = 0; i < a.n_cg_fds; i++)
                 close(a.cg_fds[i]);
         return r;

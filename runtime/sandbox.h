@@ -63,9 +63,22 @@ struct silo_init_args {
         bool new_mntns;
         bool new_netns;
         bool foreground_tty;
+        bool exec;          /* an exec'd process: errors up to execve go over sync_fd */
+        bool exec_late_cgroup; /* exec into a paused container: SYNC_READY, parent moves us, SYNC_GO */
 };
 
 int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err);
+/*
+ * exec: start process p in the namespaces of the running container c (c->state->pid), in cgroup cg
+ * (the container's or a sub-cgroup; NULL = none).  Sets c->pid, c->pidfd and, with p->terminal,
+ * c->pty_master.  Returns once p has been execve()d (or with the error that prevented it).  When
+ * the container is paused (exec --ignore-paused), the process is set up outside the frozen cgroup
+ * and moved in just before execve: it then runs when the container is resumed.
+ */
+int silo_sandbox_ns_exec(struct silo_container *c, const struct silo_process *p, struct silo_cgroup *cg,
+                         int preserve_fds, bool paused, silo_error_t *err);
+__attribute__((noreturn)) void silo_exec_child_main(struct silo_init_args *a, const struct silo_process *p);
+
 /* The steps shared by the container init and `exec`, once inside the container's namespaces:
  * terminal, cwd, scheduler, user/caps/seccomp, args[0] lookup; then the final execve. */
 int silo_process_finalize(struct silo_init_args *a, const struct silo_process *p, char **ret_exe,

@@ -7,44 +7,6 @@ setup() {
 	requires python3
 	setup_bundle
 	update_config '.process.terminal = true'
-	# recvtty.py SOCKET OUT: accept one connection, check the SCM_RIGHTS message, write a JSON
-	# report to OUT.json, then copy everything read from the received pty master to OUT.
-	cat >"$TESTDIR/recvtty.py" <<'EOF_PY'
-import array, json, os, socket, sys
-
-path, out = sys.argv[1], sys.argv[2]
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path)
-srv.listen(1)
-conn, _ = srv.accept()
-# room for several fds and cmsgs so that extra ones are seen rather than truncated away
-msg, ancdata, flags, _ = conn.recvmsg(4096, socket.CMSG_SPACE(16 * 4) * 4)
-fds, kinds = [], []
-for level, typ, data in ancdata:
-    kinds.append([level, typ])
-    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        a = array.array("i")
-        a.frombytes(data[: len(data) - (len(data) % a.itemsize)])
-        fds.extend(a)
-report = {"payload_len": len(msg), "ncmsg": len(ancdata), "cmsgs": kinds, "nfds": len(fds),
-          "truncated": bool(flags & (socket.MSG_CTRUNC | socket.MSG_TRUNC)),
-          "isatty": [os.isatty(fd) for fd in fds]}
-with open(out + ".json.tmp", "w") as f:
-    json.dump(report, f)
-os.rename(out + ".json.tmp", out + ".json")
-conn.close()
-srv.close()
-if fds:
-    with open(out, "wb", buffering=0) as f:
-        while True:
-            try:
-                data = os.read(fds[0], 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            f.write(data)
-EOF_PY
 	CONSOLE_SOCKET=$TESTDIR/console.sock
 }
 
@@ -53,7 +15,7 @@ teardown() {
 }
 
 start_receiver() {
-	python3 "$TESTDIR/recvtty.py" "$CONSOLE_SOCKET" "$TESTDIR/tty" &
+	python3 "$BATS_TEST_DIRNAME/recvtty.py" "$CONSOLE_SOCKET" "$TESTDIR/tty" &
 	RECV_PID=$!
 	retry 50 0.1 test -S "$CONSOLE_SOCKET"
 }

@@ -701,7 +701,10 @@ static void child_caps(const void *arg)
 
         (void)arg;
         report(silo_caps_drop_bounding(&reduced, &err) == 0);
-        report(silo_caps_apply(&reduced, &err) == 0);
+        /* an ambient cap missing from I is skipped, as runc does (its own `spec` asks for that) */
+        more.ambient |= BIT(CAP_KILL);
+        report(silo_caps_apply(&more, &err) == 0);
+        more = reduced;
         report(status_mask("CapEff") == reduced.effective);
         report(status_mask("CapPrm") == reduced.permitted);
         report(status_mask("CapInh") == reduced.inheritable);
@@ -722,7 +725,7 @@ static void child_caps(const void *arg)
 
 static const char *const caps_checks[] = {
     "caps child: bounding dropped",
-    "caps child: E/P/I/ambient applied",
+    "caps child: E/P/I/ambient applied (ambient CAP_KILL without I skipped)",
     "CapEff matches",
     "CapPrm matches",
     "CapInh matches",
@@ -735,18 +738,8 @@ static const char *const caps_checks[] = {
 
 static void test_caps_apply(void)
 {
-        struct silo_caps bad = reduced;
-        silo_error_t err = NULL;
         char results[MAX_CHECKS];
         int status;
-
-        /* Validated before any change, so safe in the test process itself. */
-        bad.ambient |= BIT(CAP_KILL);
-        ok(silo_caps_apply(&bad, &err) < 0 && err &&
-               strcmp(err->msg, "/process/capabilities/ambient: 'CAP_KILL' must also be in the permitted and "
-                                "inheritable sets") == 0,
-           "ambient cap not in I: error names it ('%s')", err ? err->msg : "(none)");
-        silo_error_free(&err);
 
         if (geteuid() != 0 || status_mask("CapEff") != status_mask("CapBnd")) {
                 printf("ok %d # SKIP caps apply: needs root with a full effective set\n", ++tap_n);
