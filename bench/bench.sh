@@ -4,7 +4,11 @@
 # Container start-up benchmark: the time of a foreground `RUNTIME run` of the static payload's
 # `true` command, for silo, crun and runc in the same session, on identical bundles.
 #
-# Usage (as root):  bench/bench.sh            # or: RUNS=100 WARMUP=10 bench/bench.sh
+# Usage (as root):  bench/bench.sh [run|exec]     # or: RUNS=100 WARMUP=10 bench/bench.sh
+#
+#   run   (default) the time of a foreground `run` of the payload's `true`
+#   exec  the time of `RUNTIME exec ID /silo-testinit true` into a running container (started
+#         once per runtime with the payload's `pause`)
 #
 # Environment:
 #   SILO_BIN        silo binary (default: the built ./silo next to bench/); missing = row "TBD"
@@ -31,6 +35,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
+MODE=${1:-run}
+case "$MODE" in run | exec) ;; *) echo "usage: bench.sh [run|exec]" >&2; exit 2 ;; esac
 RUNS=${RUNS:-50}
 WARMUP=${WARMUP:-5}
 RSS_RUNS=${RSS_RUNS:-10}
@@ -101,9 +107,11 @@ make_bundle() {
 	local name=$1 dir=$WORK/$1
 	mkdir -p "$dir/root" "$dir/bundle/rootfs"/{proc,sys,dev,tmp,etc}
 	cp "$SILO_TESTINIT" "$dir/bundle/rootfs/silo-testinit"
-	jq -n --arg cg "/$CG_PREFIX-$name" '{
+	local payload=true
+	[ "$MODE" = run ] || payload=pause
+	jq -n --arg cg "/$CG_PREFIX-$name" --arg payload "$payload" '{
 	  ociVersion: "1.0.2",
-	  process: {terminal: false, user: {uid: 0, gid: 0}, args: ["/silo-testinit", "true"],
+	  process: {terminal: false, user: {uid: 0, gid: 0}, args: ["/silo-testinit", $payload],
 	    env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cwd: "/",
 	    capabilities: {bounding: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
 	      effective: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
@@ -132,11 +140,24 @@ make_bundle() {
 # The command measured for runtime NAME (run directly by hyperfine -N: no spaces in paths).
 cmd_for() {
 	local name=$1
-	printf "%s --root %s run --bundle %s %s" "${BIN[$name]}" "$WORK/$name/root" "$WORK/$name/bundle" "bench-$name"
+	if [ "$MODE" = exec ]; then
+		printf "%s --root %s exec %s /silo-testinit true" "${BIN[$name]}" "$WORK/$name/root" "bench-$name"
+	else
+		printf "%s --root %s run --bundle %s %s" "${BIN[$name]}" "$WORK/$name/root" "$WORK/$name/bundle" \
+			"bench-$name"
+	fi
 }
 
 for n in "${NAMES[@]}"; do
 	make_bundle "$n"
+	if [ "$MODE" = exec ]; then
+		"${BIN[$n]}" --root "$WORK/$n/root" run -d --bundle "$WORK/$n/bundle" "bench-$n" \
+			</dev/null >/dev/null 2>"$WORK/$n/run.err" || {
+			echo "bench.sh: $n failed to start the container:" >&2
+			cat "$WORK/$n/run.err" >&2
+			exit 1
+		}
+	fi
 	# one checked run each: a runtime that fails here would only measure its error path
 	if ! out=$(sh -c "$(cmd_for "$n")" 2>&1); then
 		echo "bench.sh: $n failed to run the payload:" >&2
@@ -234,7 +255,9 @@ done
 
 # --- report ---------------------------------------------------------------------------------
 echo
-echo "runtime start-up: foreground run of /silo-testinit true ($RUNS runs, $WARMUP warm-up, $(nproc) CPUs, $(uname -r))"
+what="runtime start-up: foreground run of /silo-testinit true"
+[ "$MODE" = run ] || what="exec of /silo-testinit true into a running container"
+echo "$what ($RUNS runs, $WARMUP warm-up, $(nproc) CPUs, $(uname -r))"
 printf '%-6s %-28s %12s %10s %14s\n' runtime version "mean (ms)" "± (ms)" "peak RSS (KiB)"
 [ -z "$RSS_NOTE" ] || echo "# peak RSS$RSS_NOTE"
 for n in silo crun runc; do

@@ -220,3 +220,24 @@ EOF_JSON
 	wait_pid_gone "$pid"
 	check_no_leaks
 }
+
+@test "exec: into a container with its own user namespace" {
+	requires userns
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	run_detached c1
+	silo exec c1 /silo-testinit readlink /proc/1/ns/user
+	want=$output
+	silo exec c1 /silo-testinit readlink /proc/self/ns/user
+	assert_output "$want"
+	silo exec c1 /silo-testinit id
+	assert_output --regexp '^uid=0 gid=0 '
+	silo exec --user 1000:1000 c1 /silo-testinit id
+	assert_output --regexp '^uid=1000 gid=1000 '
+	# seen from the host: the mapped ids
+	silo_detached exec -d --pid-file "$TESTDIR/u.pid" --user 1000:1000 c1 /silo-testinit sleep 30
+	assert_success
+	run awk '/^Uid:/ {print $2}' /proc/$(cat "$TESTDIR/u.pid")/status
+	assert_output 101000
+}
