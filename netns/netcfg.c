@@ -51,7 +51,7 @@ static int parse_one(char *item, struct silo_net_port *p, silo_error_t *err)
 {
         char *proto = strchr(item, '/'), *fields[3];
         size_t n = 0;
-        char *save = NULL, *tok;
+        char *tok;
         _cleanup_free_ char *copy = silo_xstrdup(item);
 
         memset(p, 0, sizeof(*p));
@@ -75,7 +75,6 @@ static int parse_one(char *item, struct silo_net_port *p, silo_error_t *err)
                 *c = '\0';
                 tok = c + 1;
         }
-        (void)save;
         if (n < 2)
                 return silo_error_set(err, 0, "invalid port mapping '%s' "
                                               "(expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])", copy);
