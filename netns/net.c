@@ -346,6 +346,12 @@ int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, u
                 r = silo_error_set(err, errno, "open '%s'", nspath);
                 goto out;
         }
+        /* never wire (or later tear down) the namespace silo itself runs in */
+        struct stat a, b;
+        if (fstat(nsfd, &a) < 0 || stat("/proc/self/ns/net", &b) < 0 || (a.st_ino == b.st_ino && a.st_dev == b.st_dev)) {
+                r = silo_error_set(err, EINVAL, "'%s' is silo's own network namespace", nspath);
+                goto out;
+        }
         r = silo_rtnl_open(-1, &nl, err);
         if (r < 0)
                 goto out;
@@ -384,11 +390,10 @@ out:
 int silo_net_release(const char *lease_root, const char *bridge, const char *id, silo_error_t *err)
 {
         _cleanup_close_ int dirfd = -1, lockfd = -1;
-        _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge), *tag = NULL;
+        _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge);
         struct mnl_socket *nl = NULL;
         struct lease *v = NULL;
-        size_t n = 0, live = 0;
-        long others = 0;
+        size_t n = 0;
         int r;
 
         if (access(dir, F_OK) < 0 && errno == ENOENT)
@@ -400,30 +405,11 @@ int silo_net_release(const char *lease_root, const char *bridge, const char *id,
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                if (strcmp(v[i].id, id) != 0 && lease_live(&v[i])) {
-                        live++;
+                if (strcmp(v[i].id, id) != 0 && lease_live(&v[i]))
                         continue;
-                }
                 r = lease_cleanup(dirfd, &nl, &v[i], err);
                 if (r < 0)
                         goto out;
-        }
-        if (live > 0)
-                goto out;
-        /* the last container is gone: so is the bridge, its rules and, when empty, the table */
-        if (nl == NULL && (r = silo_rtnl_open(-1, &nl, err)) < 0)
-                goto out;
-        r = silo_rtnl_link_del(nl, bridge, err);
-        if (r < 0)
-                goto out;
-        tag = silo_xasprintf("silo bridge %s", bridge);
-        r = silo_nft_delete_tagged(tag, &others, err);
-        if (r == 0 && others == 0) {
-                r = silo_nft_run("delete table ip " SILO_NET_TABLE, NULL, err);
-                if (r == -ENOENT) {
-                        silo_error_free(err);
-                        r = 0;
-                }
         }
 out:
         silo_rtnl_close(nl);

@@ -7,6 +7,10 @@
  * The library is dlopen()ed on first use instead of linked: it drags in libnftnl, libjansson,
  * libgmp and libxtables, which cost every silo invocation ~0.4 ms in the dynamic loader
  * (measured: `silo --version` 0.9 -> 1.3 ms), while only bridge networking needs it.
+ *
+ * One context (and so one nfnetlink socket) per process: closing an nftables socket after a
+ * transaction waits for the kernel's deferred transaction cleanup (~10 ms measured here), so
+ * a release that lists and then deletes would pay that twice with a context per command.
  */
 #include "config.h"
 #include <errno.h>
@@ -19,7 +23,6 @@
 
 static struct {
         struct nft_ctx *(*ctx_new)(uint32_t);
-        void (*ctx_free)(struct nft_ctx *);
         int (*buffer_output)(struct nft_ctx *);
         int (*buffer_error)(struct nft_ctx *);
         void (*set_flags)(struct nft_ctx *, unsigned int);
@@ -46,7 +49,6 @@ static int load(silo_error_t *err)
                 }                                                                                            \
         } while (0)
         SYM(ctx_new, nft_ctx_new);
-        SYM(ctx_free, nft_ctx_free);
         SYM(buffer_output, nft_ctx_buffer_output);
         SYM(buffer_error, nft_ctx_buffer_error);
         SYM(set_flags, nft_ctx_output_set_flags);
@@ -59,18 +61,19 @@ static int load(silo_error_t *err)
 
 static int run(const char *batch, bool handles, char **ret_output, silo_error_t *err)
 {
-        struct nft_ctx *ctx;
+        static struct nft_ctx *ctx;
         int r = load(err);
 
         if (r < 0)
                 return r;
-        ctx = lib.ctx_new(NFT_CTX_DEFAULT);
-        if (ctx == NULL)
-                return silo_error_set(err, ENOMEM, "nftables: create context");
-        lib.buffer_output(ctx);
-        lib.buffer_error(ctx);
-        if (handles)
-                lib.set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+        if (ctx == NULL) {
+                ctx = lib.ctx_new(NFT_CTX_DEFAULT);
+                if (ctx == NULL)
+                        return silo_error_set(err, ENOMEM, "nftables: create context");
+                lib.buffer_output(ctx);
+                lib.buffer_error(ctx);
+        }
+        lib.set_flags(ctx, handles ? NFT_CTX_OUTPUT_HANDLE : 0);
         silo_debug("nft: %s", batch);
         if (lib.run_cmd(ctx, batch) != 0) {
                 const char *e = lib.get_error(ctx);
@@ -86,7 +89,9 @@ static int run(const char *batch, bool handles, char **ret_output, silo_error_t 
         } else if (ret_output) {
                 *ret_output = silo_xstrdup(lib.get_output(ctx));
         }
-        lib.ctx_free(ctx);
+        /* reading a buffer rewinds it: drain both so the next command starts clean */
+        lib.get_output(ctx);
+        lib.get_error(ctx);
         return r;
 }
 
