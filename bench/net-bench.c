@@ -25,7 +25,8 @@ int main(int argc, char **argv)
         int r;
 
         if (argc < 3 || (strcmp(argv[1], "add") == 0 && (argc != 4 || silo_parse_u64(argv[3], &pid) < 0)) ||
-            (strcmp(argv[1], "del") == 0 && argc != 3) || (strcmp(argv[1], "add") && strcmp(argv[1], "del"))) {
+            (strcmp(argv[1], "del") == 0 && argc != 3) ||
+            (strcmp(argv[1], "add") && strcmp(argv[1], "del"))) {
                 fprintf(stderr, "usage: %s add LEASE_ROOT PID | del LEASE_ROOT\n", argv[0]);
                 return 2;
         }

@@ -83,7 +83,8 @@ static int lease_write(int dirfd, const struct lease *l, silo_error_t *err)
         char name[16];
 
         text = silo_xasprintf("id=%s\nsubnet=%s\nowner=%d %llu\ninit=%d %llu\nports=%s\n", l->id, l->subnet,
-                              (int)l->owner, l->owner_start, (int)l->pid, l->pid_start, l->ports ? l->ports : "");
+                              (int)l->owner, l->owner_start, (int)l->pid, l->pid_start,
+                              l->ports ? l->ports : "");
         return silo_write_file_atomic_at(dirfd, silo_net_ip_str(l->ip, name), text, strlen(text), 0644, err);
 }
 
@@ -95,13 +96,14 @@ static bool lease_live(const struct lease *l)
 }
 
 /* mkdir -p <lease_root>/<bridge>, open it, take the lock. */
-static int lock_bridge(const char *lease_root, const char *bridge, bool create, int *ret_dirfd, int *ret_lockfd,
-                       silo_error_t *err)
+static int lock_bridge(const char *lease_root, const char *bridge, bool create, int *ret_dirfd,
+                       int *ret_lockfd, silo_error_t *err)
 {
         _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge);
         _cleanup_close_ int dfd = -1, lfd = -1;
 
-        if (create && ((mkdir(lease_root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST)))
+        if (create &&
+            ((mkdir(lease_root, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST)))
                 return silo_error_set(err, errno, "create lease directory '%s'", dir);
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -228,8 +230,9 @@ int silo_net_lease(const struct silo_net_config *cfg, uint32_t *ret_ip, silo_err
                         goto out;
                 }
                 if (v[i].ports && ports_conflict(v[i].ports, cfg->ports, cfg->n_ports, &port)) {
-                        r = silo_error_set(err, EADDRINUSE, "host port %u is already published by container '%s'",
-                                           port, v[i].id);
+                        r = silo_error_set(err, EADDRINUSE,
+                                           "host port %u is already published by container '%s'", port,
+                                           v[i].id);
                         goto out;
                 }
                 used[n_used++] = v[i].ip;
@@ -254,7 +257,8 @@ out:
 }
 
 /* Bridge, its address, sysctls and shared rules; UP last marks it configured (netns.h). */
-static int bridge_setup(struct mnl_socket *nl, const struct silo_net_config *cfg, int *ret_index, silo_error_t *err)
+static int bridge_setup(struct mnl_socket *nl, const struct silo_net_config *cfg, int *ret_index,
+                        silo_error_t *err)
 {
         _cleanup_free_ char *tag = silo_xasprintf("silo bridge %s", cfg->bridge), *rules = NULL, *key = NULL;
         bool up = false;
@@ -280,7 +284,8 @@ static int bridge_setup(struct mnl_socket *nl, const struct silo_net_config *cfg
                         return r;
                 idx = silo_rtnl_link_index(nl, cfg->bridge, NULL, err);
                 if (idx <= 0)
-                        return idx < 0 ? idx : silo_error_set(err, ENODEV, "bridge '%s' vanished", cfg->bridge);
+                        return idx < 0 ? idx
+                                       : silo_error_set(err, ENODEV, "bridge '%s' vanished", cfg->bridge);
         }
         r = silo_rtnl_addr_add(nl, idx, cfg->subnet + 1, cfg->prefix, err);
         if (r < 0)
@@ -311,7 +316,9 @@ static int configure_inside(int nsfd, uint32_t ip, const struct silo_net_config 
                 return r;
         lo = silo_rtnl_link_index(nl, "lo", NULL, err);
         eth = lo < 0 ? lo : silo_rtnl_link_index(nl, "eth0", NULL, err);
-        r = eth < 0 ? eth : (lo == 0 || eth == 0) ? silo_error_set(err, ENODEV, "container: no lo or eth0") : 0;
+        r = eth < 0                 ? eth
+            : (lo == 0 || eth == 0) ? silo_error_set(err, ENODEV, "container: no lo or eth0")
+                                    : 0;
         if (r == 0)
                 r = silo_rtnl_link_up(nl, lo, err);
         if (r == 0)
@@ -348,7 +355,8 @@ int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, u
         }
         /* never wire (or later tear down) the namespace silo itself runs in */
         struct stat a, b;
-        if (fstat(nsfd, &a) < 0 || stat("/proc/self/ns/net", &b) < 0 || (a.st_ino == b.st_ino && a.st_dev == b.st_dev)) {
+        if (fstat(nsfd, &a) < 0 || stat("/proc/self/ns/net", &b) < 0 ||
+            (a.st_ino == b.st_ino && a.st_dev == b.st_dev)) {
                 r = silo_error_set(err, EINVAL, "'%s' is silo's own network namespace", nspath);
                 goto out;
         }

@@ -60,15 +60,18 @@ static int parse_one(char *item, struct silo_net_port *p, silo_error_t *err)
                 if (strcmp(proto, "udp") == 0)
                         p->udp = true;
                 else if (strcmp(proto, "tcp") != 0)
-                        return silo_error_set(err, 0, "invalid protocol '%s' in '%s' (tcp or udp)", proto, copy);
+                        return silo_error_set(err, 0, "invalid protocol '%s' in '%s' (tcp or udp)", proto,
+                                              copy);
         }
         /* strtok_r would merge empty fields: split by hand */
         tok = item;
         for (;;) {
                 char *c = strchr(tok, ':');
                 if (n == 3)
-                        return silo_error_set(err, 0, "invalid port mapping '%s' "
-                                                      "(expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])", copy);
+                        return silo_error_set(err, 0,
+                                              "invalid port mapping '%s' "
+                                              "(expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])",
+                                              copy);
                 fields[n++] = tok;
                 if (!c)
                         break;
@@ -76,8 +79,10 @@ static int parse_one(char *item, struct silo_net_port *p, silo_error_t *err)
                 tok = c + 1;
         }
         if (n < 2)
-                return silo_error_set(err, 0, "invalid port mapping '%s' "
-                                              "(expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])", copy);
+                return silo_error_set(err, 0,
+                                      "invalid port mapping '%s' "
+                                      "(expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])",
+                                      copy);
         if (n == 3 && parse_ip(fields[0], &p->host_ip) < 0)
                 return silo_error_set(err, 0, "invalid host IP '%s' in '%s'", fields[0], copy);
         if (parse_port(fields[n - 2], &p->host_port) < 0)
@@ -111,8 +116,8 @@ int silo_net_parse_ports(const char *s, struct silo_net_port **ret, size_t *ret_
                 for (size_t i = 0; i < n; i++)
                         if (v[i].host_port == v[n].host_port && v[i].udp == v[n].udp &&
                             (v[i].host_ip == 0 || v[n].host_ip == 0 || v[i].host_ip == v[n].host_ip))
-                                return silo_error_set(err, 0, "host port %u/%s published twice", v[n].host_port,
-                                                      v[n].udp ? "udp" : "tcp");
+                                return silo_error_set(err, 0, "host port %u/%s published twice",
+                                                      v[n].host_port, v[n].udp ? "udp" : "tcp");
                 n++;
                 if (!comma)
                         break;
@@ -146,7 +151,8 @@ int silo_net_parse_subnet(const char *s, uint32_t *ret_addr, unsigned *ret_prefi
                 return silo_error_set(err, 0, "invalid subnet '%s' (expected a.b.c.d/len)", buf);
         *slash = '\0';
         if (parse_ip(buf, &a) < 0 || silo_parse_u64(slash + 1, &len) < 0)
-                return silo_error_set(err, 0, "invalid subnet '%s/%s' (expected a.b.c.d/len)", buf, slash + 1);
+                return silo_error_set(err, 0, "invalid subnet '%s/%s' (expected a.b.c.d/len)", buf,
+                                      slash + 1);
         if (len < 8 || len > 30)
                 return silo_error_set(err, 0, "invalid subnet '%s/%s': prefix length must be 8-30", buf,
                                       slash + 1);
@@ -164,8 +170,8 @@ bool silo_net_ifname_valid(const char *name)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '-' || c == '.'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.'))
                         return false;
         }
         return true;
@@ -255,25 +261,28 @@ char *silo_net_resolv_text(const char *host_resolv)
 }
 
 static const char base_chains[] =
-        "add table ip " SILO_NET_TABLE "\n"
-        "add chain ip " SILO_NET_TABLE " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
-        "add chain ip " SILO_NET_TABLE " output { type nat hook output priority -100; policy accept; }\n"
-        "add chain ip " SILO_NET_TABLE " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-        "add chain ip " SILO_NET_TABLE " forward { type filter hook forward priority filter; policy accept; }\n";
+    "add table ip " SILO_NET_TABLE "\n"
+    "add chain ip " SILO_NET_TABLE
+    " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+    "add chain ip " SILO_NET_TABLE " output { type nat hook output priority -100; policy accept; }\n"
+    "add chain ip " SILO_NET_TABLE
+    " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+    "add chain ip " SILO_NET_TABLE " forward { type filter hook forward priority filter; policy accept; }\n";
 
 char *silo_nft_bridge_rules(const char *bridge, uint32_t subnet, unsigned prefix)
 {
         char s[16];
         const char *t = "add rule ip " SILO_NET_TABLE;
         silo_net_ip_str(subnet, s);
-        return silo_xasprintf("%s"
-                              "%s postrouting ip saddr %s/%u ip daddr != %s/%u masquerade comment \"silo bridge %s\"\n"
-                              "%s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade "
-                              "comment \"silo bridge %s\"\n"
-                              "%s forward iifname \"%s\" accept comment \"silo bridge %s\"\n"
-                              "%s forward oifname \"%s\" accept comment \"silo bridge %s\"\n",
-                              base_chains, t, s, prefix, s, prefix, bridge, t, bridge, bridge, t, bridge, bridge, t,
-                              bridge, bridge);
+        return silo_xasprintf(
+            "%s"
+            "%s postrouting ip saddr %s/%u ip daddr != %s/%u masquerade comment \"silo bridge %s\"\n"
+            "%s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade "
+            "comment \"silo bridge %s\"\n"
+            "%s forward iifname \"%s\" accept comment \"silo bridge %s\"\n"
+            "%s forward oifname \"%s\" accept comment \"silo bridge %s\"\n",
+            base_chains, t, s, prefix, s, prefix, bridge, t, bridge, bridge, t, bridge, bridge, t, bridge,
+            bridge);
 }
 
 char *silo_nft_container_rules(const char *tag, uint32_t ip, const struct silo_net_port *p, size_t n)

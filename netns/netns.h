@@ -109,8 +109,8 @@ void silo_rtnl_close(struct mnl_socket *nl);
 /* ifindex, 0 when absent; *ret_up tells IFF_UP */
 int silo_rtnl_link_index(struct mnl_socket *nl, const char *name, bool *ret_up, silo_error_t *err);
 int silo_rtnl_bridge_add(struct mnl_socket *nl, const char *name, silo_error_t *err);
-int silo_rtnl_veth_add(struct mnl_socket *nl, const char *name, int master, const char *peer, int peer_netns_fd,
-                       silo_error_t *err);
+int silo_rtnl_veth_add(struct mnl_socket *nl, const char *name, int master, const char *peer,
+                       int peer_netns_fd, silo_error_t *err);
 int silo_rtnl_link_del(struct mnl_socket *nl, const char *name, silo_error_t *err); /* absent: 0 */
 int silo_rtnl_link_up(struct mnl_socket *nl, int ifindex, silo_error_t *err);
 int silo_rtnl_addr_add(struct mnl_socket *nl, int ifindex, uint32_t ip, unsigned prefix, silo_error_t *err);

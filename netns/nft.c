@@ -45,7 +45,7 @@ static int load(silo_error_t *err)
                 if (lib.field == NULL) {                                                                     \
                         dlclose(h);                                                                          \
                         h = NULL;                                                                            \
-                        return silo_error_set(err, 0, "nftables: libnftables.so.1 lacks " #name);           \
+                        return silo_error_set(err, 0, "nftables: libnftables.so.1 lacks " #name);            \
                 }                                                                                            \
         } while (0)
         SYM(ctx_new, nft_ctx_new);

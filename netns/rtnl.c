@@ -143,8 +143,8 @@ int silo_rtnl_bridge_add(struct mnl_socket *nl, const char *name, silo_error_t *
         return 0;
 }
 
-int silo_rtnl_veth_add(struct mnl_socket *nl, const char *name, int master, const char *peer, int peer_netns_fd,
-                       silo_error_t *err)
+int silo_rtnl_veth_add(struct mnl_socket *nl, const char *name, int master, const char *peer,
+                       int peer_netns_fd, silo_error_t *err)
 {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *nlh = msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, NULL);

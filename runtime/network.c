@@ -40,22 +40,26 @@ static void netcfg_clear(struct netcfg *n)
 static int netcfg_load(const struct silo_container *c, struct netcfg *n, silo_error_t *err)
 {
         const struct silo_spec *spec = c->spec;
-        const char *mode = silo_spec_annotation(spec, ANN_MODE), *ports = silo_spec_annotation(spec, ANN_PORTS);
-        const char *bridge = silo_spec_annotation(spec, ANN_BRIDGE), *subnet = silo_spec_annotation(spec, ANN_SUBNET);
+        const char *mode = silo_spec_annotation(spec, ANN_MODE),
+                   *ports = silo_spec_annotation(spec, ANN_PORTS);
+        const char *bridge = silo_spec_annotation(spec, ANN_BRIDGE),
+                   *subnet = silo_spec_annotation(spec, ANN_SUBNET);
         const struct silo_namespace *ns = silo_spec_namespace(spec, SILO_NS_NETWORK);
         int r;
 
         memset(n, 0, sizeof(*n));
         if (mode == NULL || strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0) {
                 if (ports && *ports)
-                        return silo_error_set(err, 0, ANN_PORTS ": publishing ports needs " ANN_MODE "=bridge");
+                        return silo_error_set(err, 0,
+                                              ANN_PORTS ": publishing ports needs " ANN_MODE "=bridge");
                 return 0;
         }
         if (strcmp(mode, "bridge") != 0)
                 return silo_error_set(err, 0, ANN_MODE ": invalid value '%s' (bridge, none or host)", mode);
         if (ns == NULL)
-                return silo_error_set(err, 0, ANN_MODE ": 'bridge' needs a new network namespace "
-                                              "(/linux/namespaces has none)");
+                return silo_error_set(err, 0,
+                                      ANN_MODE ": 'bridge' needs a new network namespace "
+                                               "(/linux/namespaces has none)");
         if (ns->path && *ns->path) {
                 silo_debug(ANN_MODE ": the network namespace '%s' is given by path: configuring nothing",
                            ns->path);
@@ -64,7 +68,8 @@ static int netcfg_load(const struct silo_container *c, struct netcfg *n, silo_er
         n->cfg.bridge = bridge ? bridge : SILO_NET_DEFAULT_BRIDGE;
         if (!silo_net_ifname_valid(n->cfg.bridge))
                 return silo_error_set(err, 0, ANN_BRIDGE ": invalid interface name '%s'", n->cfg.bridge);
-        r = silo_net_parse_subnet(subnet ? subnet : SILO_NET_DEFAULT_SUBNET, &n->cfg.subnet, &n->cfg.prefix, err);
+        r = silo_net_parse_subnet(subnet ? subnet : SILO_NET_DEFAULT_SUBNET, &n->cfg.subnet, &n->cfg.prefix,
+                                  err);
         if (r < 0)
                 return silo_error_wrap(err, ANN_SUBNET);
         r = silo_net_parse_ports(ports, &n->ports, &n->cfg.n_ports, err);
@@ -88,7 +93,8 @@ static char *host_resolv_conf(void)
         /* systemd-resolved's stub: the real upstream servers are in its other file */
         if (strstr(buf, "nameserver 127.0.0.53")) {
                 char *up = NULL;
-                if (silo_read_file_at(AT_FDCWD, "/run/systemd/resolve/resolv.conf", 1 << 20, &up, NULL, &e) == 0) {
+                if (silo_read_file_at(AT_FDCWD, "/run/systemd/resolve/resolv.conf", 1 << 20, &up, NULL, &e) ==
+                    0) {
                         free(buf);
                         return up;
                 }
@@ -127,7 +133,8 @@ static int add_etc_mount(struct silo_container *c, const char *name, silo_error_
 
 static int write_etc(struct silo_container *c, const struct netcfg *n, uint32_t ip, silo_error_t *err)
 {
-        _cleanup_free_ char *hostname = NULL, *hostname_file = NULL, *hosts = NULL, *resolv = NULL, *host = NULL;
+        _cleanup_free_ char *hostname = NULL, *hostname_file = NULL, *hosts = NULL, *resolv = NULL,
+                            *host = NULL;
         static const char *const names[] = {"hostname", "hosts", "resolv.conf"};
         int r;
 
@@ -154,7 +161,8 @@ static int write_etc(struct silo_container *c, const struct netcfg *n, uint32_t 
 static int write_pointer(int dirfd, const char *bridge, uint32_t ip, silo_error_t *err)
 {
         char s[16];
-        _cleanup_free_ char *text = silo_xasprintf("bridge=%s\nip=%s\n", bridge, ip ? silo_net_ip_str(ip, s) : "");
+        _cleanup_free_ char *text =
+            silo_xasprintf("bridge=%s\nip=%s\n", bridge, ip ? silo_net_ip_str(ip, s) : "");
         return silo_write_file_atomic_at(dirfd, "network", text, strlen(text), 0600, err);
 }
 

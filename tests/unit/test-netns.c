@@ -15,7 +15,8 @@ static void test_ports(void)
         silo_error_t e = NULL;
         size_t n = 0;
 
-        is_int(silo_net_parse_ports("8080:80,127.0.0.1:53:53/udp,9000:9000/tcp", &p, &n, &e), 0, "ports parse");
+        is_int(silo_net_parse_ports("8080:80,127.0.0.1:53:53/udp,9000:9000/tcp", &p, &n, &e), 0,
+               "ports parse");
         is_int(n, 3, "three mappings");
         ok(p[0].host_ip == 0 && p[0].host_port == 8080 && p[0].ctr_port == 80 && !p[0].udp, "8080:80");
         ok(p[1].host_ip == IP(127, 0, 0, 1) && p[1].host_port == 53 && p[1].ctr_port == 53 && p[1].udp,
@@ -37,16 +38,16 @@ static void test_ports(void)
         static const struct {
                 const char *in, *msg;
         } bad[] = {
-                {"70000:80", "invalid port '70000'"},
-                {"8080:0", "invalid port '0'"},
-                {"80a:80", "invalid port '80a'"},
-                {"8080", "invalid port mapping '8080' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
-                {"1:2:3:4", "invalid port mapping '1:2:3:4' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
-                {"8080:80/sctp", "invalid protocol 'sctp' in '8080:80/sctp' (tcp or udp)"},
-                {"::1:80:80", "invalid port mapping '::1:80:80' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
-                {"300.1.1.1:80:80", "invalid host IP '300.1.1.1' in '300.1.1.1:80:80'"},
-                {"8080:80,", "empty port mapping"},
-                {"8080:80,1.2.3.4:8080:81", "host port 8080/tcp published twice"},
+            {"70000:80", "invalid port '70000'"},
+            {"8080:0", "invalid port '0'"},
+            {"80a:80", "invalid port '80a'"},
+            {"8080", "invalid port mapping '8080' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
+            {"1:2:3:4", "invalid port mapping '1:2:3:4' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
+            {"8080:80/sctp", "invalid protocol 'sctp' in '8080:80/sctp' (tcp or udp)"},
+            {"::1:80:80", "invalid port mapping '::1:80:80' (expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp])"},
+            {"300.1.1.1:80:80", "invalid host IP '300.1.1.1' in '300.1.1.1:80:80'"},
+            {"8080:80,", "empty port mapping"},
+            {"8080:80,1.2.3.4:8080:81", "host port 8080/tcp published twice"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 p = NULL;
@@ -78,7 +79,7 @@ static void test_subnet(void)
         silo_error_free(&e);
         ok(silo_net_ifname_valid("silo0") && silo_net_ifname_valid("br-a.b_c"), "bridge names");
         ok(!silo_net_ifname_valid("") && !silo_net_ifname_valid("0123456789abcdef") &&
-                   !silo_net_ifname_valid("a/b") && !silo_net_ifname_valid("a b") && !silo_net_ifname_valid(".."),
+               !silo_net_ifname_valid("a/b") && !silo_net_ifname_valid("a b") && !silo_net_ifname_valid(".."),
            "bad bridge names");
 }
 
@@ -87,7 +88,8 @@ static void test_ipam(void)
         uint32_t net = IP(10, 99, 0, 0);
         uint32_t used[] = {IP(10, 99, 0, 3), IP(10, 99, 0, 2), IP(10, 99, 0, 5)};
 
-        is_int(silo_net_next_free(net, 16, NULL, 0), IP(10, 99, 0, 2), "first lease is .2 (.1 is the gateway)");
+        is_int(silo_net_next_free(net, 16, NULL, 0), IP(10, 99, 0, 2),
+               "first lease is .2 (.1 is the gateway)");
         is_int(silo_net_next_free(net, 16, used, 2), IP(10, 99, 0, 4), "skips used, unsorted input");
         is_int(silo_net_next_free(net, 16, used, 3), IP(10, 99, 0, 4), "lowest hole");
         uint32_t u30[] = {IP(10, 0, 0, 2)};
@@ -97,7 +99,8 @@ static void test_ipam(void)
         for (int i = 0; i < 253; i++)
                 many[i] = IP(10, 1, 0, 2 + i);
         is_int(silo_net_next_free(IP(10, 1, 0, 0), 24, many, 253), 0, "/24 full after 253 leases");
-        is_int(silo_net_next_free(IP(10, 1, 0, 0), 23, many, 253), IP(10, 1, 0, 255), ".255 is a host in a /23");
+        is_int(silo_net_next_free(IP(10, 1, 0, 0), 23, many, 253), IP(10, 1, 0, 255),
+               ".255 is a host in a /23");
         free(many);
         char b[16];
         is_str(silo_net_veth_name(IP(10, 99, 0, 2), b), "sv0a630002", "veth name from the address");
@@ -114,14 +117,16 @@ static void test_etc(void)
                "10.99.0.1\thost.containers.internal host.docker.internal\n10.99.0.2\tbox\n",
                "hosts");
         free(h);
-        char *r = silo_net_resolv_text("# generated\nnameserver 127.0.0.53\noptions edns0\nnameserver 1.1.1.1\n"
-                                       "search a.example b.example\nnameserver 2001:db8::1\nnameserver fe80::1%eth0\n"
-                                       "nameserver   9.9.9.9  \n");
+        char *r = silo_net_resolv_text(
+            "# generated\nnameserver 127.0.0.53\noptions edns0\nnameserver 1.1.1.1\n"
+            "search a.example b.example\nnameserver 2001:db8::1\nnameserver fe80::1%eth0\n"
+            "nameserver   9.9.9.9  \n");
         is_str(r, "search a.example b.example\nnameserver 1.1.1.1\nnameserver 9.9.9.9\noptions edns0\n",
                "resolv.conf: order, loopback and IPv6 dropped");
         free(r);
         r = silo_net_resolv_text("nameserver 127.0.0.1\nnameserver ::1\n");
-        is_str(r, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", "resolv.conf: public fallback when only loopback");
+        is_str(r, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n",
+               "resolv.conf: public fallback when only loopback");
         free(r);
         r = silo_net_resolv_text(NULL);
         is_str(r, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", "resolv.conf: no host file");
@@ -133,14 +138,16 @@ static void test_nft(void)
         struct silo_net_port p[] = {{0, 8080, 80, false}, {IP(127, 0, 0, 1), 5353, 53, true}};
         char *rules = silo_nft_container_rules("silo 10.99.0.2 c1", IP(10, 99, 0, 2), p, 2);
         ok(strstr(rules, "add table ip silo\n") != NULL, "container rules create the table idempotently");
-        ok(strstr(rules, "add rule ip silo prerouting fib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 "
-                         "comment \"silo 10.99.0.2 c1\"\n") != NULL,
+        ok(strstr(rules,
+                  "add rule ip silo prerouting fib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 "
+                  "comment \"silo 10.99.0.2 c1\"\n") != NULL,
            "prerouting DNAT");
         ok(strstr(rules, "add rule ip silo output fib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 "
                          "comment \"silo 10.99.0.2 c1\"\n") != NULL,
            "output DNAT (traffic from the host itself)");
-        ok(strstr(rules, "add rule ip silo output ip daddr 127.0.0.1 fib daddr type local udp dport 5353 dnat to "
-                         "10.99.0.2:53 comment \"silo 10.99.0.2 c1\"\n") != NULL,
+        ok(strstr(rules,
+                  "add rule ip silo output ip daddr 127.0.0.1 fib daddr type local udp dport 5353 dnat to "
+                  "10.99.0.2:53 comment \"silo 10.99.0.2 c1\"\n") != NULL,
            "host IP + udp");
         free(rules);
         rules = silo_nft_bridge_rules("silo0", IP(10, 99, 0, 0), 16);
@@ -155,12 +162,15 @@ static void test_nft(void)
         const char *listing = "table ip silo { # handle 9\n"
                               "\tchain prerouting { # handle 1\n"
                               "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-                              "\t\tfib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 comment \"silo 10.99.0.2 c1\" # handle 5\n"
-                              "\t\tfib daddr type local tcp dport 8090 dnat to 10.99.0.3:80 comment \"silo 10.99.0.3 c10\" # handle 6\n"
+                              "\t\tfib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 comment \"silo "
+                              "10.99.0.2 c1\" # handle 5\n"
+                              "\t\tfib daddr type local tcp dport 8090 dnat to 10.99.0.3:80 comment \"silo "
+                              "10.99.0.3 c10\" # handle 6\n"
                               "\t}\n"
                               "\tchain output { # handle 2\n"
                               "\t\ttype nat hook output priority -100; policy accept;\n"
-                              "\t\tfib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 comment \"silo 10.99.0.2 c1\" # handle 7\n"
+                              "\t\tfib daddr type local tcp dport 8080 dnat to 10.99.0.2:80 comment \"silo "
+                              "10.99.0.2 c1\" # handle 7\n"
                               "\t}\n"
                               "}\n";
         size_t others = 99;
