@@ -32,6 +32,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "network.h"
 #include "sandbox.h"
 #include "seccomp.h"
 #include "spec.h"
@@ -203,6 +204,10 @@ static void create_rollback(struct silo_container *c)
                 silo_debug("rollback: %s", e->msg);
                 silo_error_free(&e);
         }
+        if (silo_network_release(c->ctx->root, c->dirfd, c->id, &e) < 0) {
+                silo_warn("rollback: %s, ignoring", e->msg);
+                silo_error_free(&e);
+        }
         if (silo_state_remove(c->ctx->root, c->id, &e) < 0) {
                 silo_debug("rollback: %s", e->msg);
                 silo_error_free(&e);
@@ -294,7 +299,14 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                         goto fail;
         }
 
+        r = silo_network_prepare(c, err);
+        if (r < 0)
+                goto fail;
+
         r = silo_sandbox_ns_create(c, err);
+        if (r < 0)
+                goto fail;
+        r = silo_network_attach(c, err);
         if (r < 0)
                 goto fail;
 
@@ -461,6 +473,9 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                         silo_error_free(&e);
                 }
         }
+        r = silo_network_release(c->ctx->root, c->dirfd, c->id, err);
+        if (r < 0)
+                return r;
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 
@@ -481,6 +496,8 @@ static int delete_broken(struct silo_container *c, silo_error_t *err)
                 }
         }
         silo_error_free(&e);
+        if (silo_network_release(c->ctx->root, c->dirfd, c->id, err) < 0)
+                return silo_error_ret(*err);
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 

@@ -2,9 +2,11 @@
 # Install what silo needs to build, test and demo on Debian 12.  Idempotent: installs only what
 # is missing.  The single list of packages the project depends on.
 set -euo pipefail
-BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev)
+BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev libnftables-dev)
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
-      qemu-system-x86 linux-image-amd64)   # the last two: the cgroup v2 guest (tests/vm)
+      qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
+      nftables                             # network.bats inspects silo's rules with `nft list`
+      containernetworking-plugins iptables) # bench/net-bench.sh: the CNI reference plugins
 FUZZ=(clang libclang-rt-dev)                # `make fuzz` only (opt-in: scripts/install-deps.sh --fuzz)
 want=("${BUILD[@]}" "${TEST[@]}")
 [ "${1:-}" = --fuzz ] && want+=("${FUZZ[@]}")
