@@ -61,7 +61,9 @@ e2e_setup_dir() {
 # not change the process model callers see: the wrapper is not a subreaper, so a container init
 # the runtime leaves behind is still reparented to the caller's subreaper (shim, conmon).  Only
 # for verbs that do not hand their stdio to a container is stderr copied into the log (for
-# create/run/exec the runtime's stderr is the container's).
+# create/run/exec the runtime's stderr is the container's).  A caller that passes no --root
+# (podman: it has no setting that reaches its `container cleanup` exit command too) gets
+# --root E2E_DIR/runtime-root, so that the runtime's state stays private as well.
 e2e_wrap_runtime() {
 	mkdir -p "$E2E_DIR/bin"
 	E2E_RUNTIME_LOG=$E2E_DIR/runtime.log
@@ -72,12 +74,14 @@ e2e_wrap_runtime() {
 		#!/bin/bash
 		real=$(printf '%q' "$E2E_RUNTIME")
 		log=$(printf '%q' "$E2E_RUNTIME_LOG")
+		default_root=$(printf '%q' "$E2E_DIR/runtime-root")
 	EOF
 	cat >>"$E2E_WRAPPED" <<-'EOF'
-		logfile= verb= prev=
+		logfile= verb= prev= has_root=
 		for a in "$@"; do
 			case "$prev" in --log) logfile=$a ;; esac
 			case "$a" in --log=*) logfile=${a#--log=} ;; esac
+			[ -z "$verb" ] && case "$a" in --root | --root=*) has_root=1 ;; esac
 			if [ -z "$verb" ]; then
 				case "$a" in
 				create | start | run | exec | state | kill | delete | list | pause | resume | \
@@ -87,6 +91,10 @@ e2e_wrap_runtime() {
 			prev=$a
 		done
 		{ printf '%s [%d] argv:' "$(date +%T.%3N)" $$; printf ' %q' "$real" "$@"; echo; } >>"$log"
+		if [ -z "$has_root" ]; then
+			echo "  (wrapper: adding --root $default_root)" >>"$log"
+			set -- --root "$default_root" "$@"
+		fi
 		case "$verb" in
 		create | run | exec) "$real" "$@" ;;
 		*) "$real" "$@" 2> >(tee -a "$log" >&2) ;;
@@ -127,7 +135,7 @@ e2e_in_ns() {
 e2e_pids_naming() {
 	local p cmd
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
 		case "$cmd" in *"$1"*) echo "${p#/proc/}" ;; esac
 	done
 }
@@ -149,6 +157,13 @@ e2e_kill_pids() {
 	return 1
 }
 
+# e2e_cgroup_pids: the processes in E2E_CGROUP_PARENT and below (pids hierarchy).
+e2e_cgroup_pids() {
+	local d=/sys/fs/cgroup/pids$E2E_CGROUP_PARENT
+	[ -n "${E2E_CGROUP_PARENT:-}" ] && [ -d "$d" ] || return 0
+	find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+}
+
 # e2e_remove_cgroups: remove E2E_CGROUP_PARENT (leaves first) in every hierarchy.
 e2e_remove_cgroups() {
 	local h d
@@ -167,6 +182,12 @@ e2e_remove_cgroups() {
 e2e_teardown_common() {
 	[ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ] || return 0
 	local pids
+	# container processes a failed test left behind (they are in our cgroups)
+	pids=$(e2e_cgroup_pids)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		e2e_kill_pids KILL $pids || true
+	fi
 	pids=$(e2e_pids_naming "$E2E_DIR")
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2086
@@ -407,4 +428,87 @@ e2e_containerd_stop() {
 	if [ "${E2E_RUN_CTRD_CREATED:-0}" = 1 ]; then
 		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
 	fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# podman
+
+# e2e_podman_setup: private containers.conf, storage.conf and registries.conf under E2E_DIR.
+# - ulimits: the host's bounding set lacks CAP_SYS_RESOURCE, so podman's defaults (nofile and
+#   nproc raised to the hard maximum) cannot be applied: set explicit ones.
+# - network: no network backend is needed: containers run with `--network none` (netns =
+#   "none" by default here) and the CNI config/plugin dirs point into E2E_DIR.
+# - events go to a file, cgroups are managed by podman itself (cgroupfs, no systemd here), locks
+#   are files under the private tmp dir (not the shared /dev/shm/libpod_lock).
+# - runtime_supports_json names the runtime under test so podman hands it --log-format=json the
+#   way it does for runc and crun.
+e2e_podman_setup() {
+	local d=$E2E_DIR/podman
+	mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/cni-net" "$d/cni-plugins" "$d/volumes"
+	E2E_PODMAN_DIR=$d
+	cat >"$d/containers.conf" <<-CONF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+		netns = "none"
+		log_driver = "k8s-file"
+		[network]
+		network_backend = "cni"
+		network_config_dir = "$d/cni-net"
+		cni_plugin_dirs = ["$d/cni-plugins"]
+		[engine]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		events_logfile_path = "$d/events.log"
+		tmp_dir = "$d/tmp"
+		volume_path = "$d/volumes"
+		static_dir = "$d/root/libpod"
+		lock_type = "file"
+		conmon_path = ["/usr/bin/conmon"]
+		runtime_supports_json = ["crun", "runc", "kata", "runsc", "silo", "$E2E_IMPL"]
+		runtime_supports_nocgroups = ["crun", "$E2E_IMPL"]
+	CONF
+	cat >"$d/storage.conf" <<-CONF
+		[storage]
+		driver = "overlay"
+		runroot = "$d/runroot"
+		graphroot = "$d/root"
+	CONF
+	: >"$d/registries.conf"
+	export E2E_PODMAN_DIR
+	# `podman load` records blobs in /var/lib/containers/cache (containers/image's fixed path
+	# for root): give it a private directory there, inside our mount namespace only.
+	E2E_VLC_CREATED=0
+	if [ ! -d /var/lib/containers ]; then
+		mkdir /var/lib/containers && E2E_VLC_CREATED=1
+	fi
+	export E2E_VLC_CREATED
+	mkdir -p "$d/var-lib-containers"
+	nsenter -t "$E2E_NS_PID" -m -- mount --bind "$d/var-lib-containers" /var/lib/containers
+}
+
+# e2e_podman ARGS...: podman with the private configuration and the runtime under test (through
+# the wrapper), inside the private mount namespace, bounded in time.
+e2e_podman() {
+	local d=$E2E_PODMAN_DIR
+	CONTAINERS_CONF=$d/containers.conf CONTAINERS_STORAGE_CONF=$d/storage.conf \
+		CONTAINERS_REGISTRIES_CONF=$d/registries.conf \
+		e2e_in_ns podman --root "$d/root" --runroot "$d/runroot" --tmpdir "$d/tmp" \
+		--runtime "$E2E_WRAPPED" --cgroup-manager cgroupfs --events-backend file \
+		--network-config-dir "$d/cni-net" "$@"
+}
+
+# e2e_podman_run [podman run options] ...: `podman run` with no network and our cgroup parent.
+e2e_podman_run() {
+	e2e_podman run --network none --cgroup-parent "$E2E_CGROUP_PARENT" "$@"
+}
+
+# e2e_podman_stop_all: remove every container (podman stops them with the runtime first), then
+# end conmon and anything else naming E2E_DIR, the namespace and the directory.
+e2e_podman_teardown() {
+	if [ -n "${E2E_PODMAN_DIR:-}" ]; then
+		e2e_podman rm -a -f -t 0 >/dev/null 2>&1 || true
+	fi
+	e2e_teardown_common
+	[ "${E2E_VLC_CREATED:-0}" = 1 ] && rmdir /var/lib/containers 2>/dev/null
+	return 0
 }
