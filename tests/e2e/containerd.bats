@@ -176,11 +176,11 @@ runtime_has_state() {
 	run -0 cat "/sys/fs/cgroup/freezer$E2E_CGROUP_PARENT/$ID/freezer.state"
 	assert_output FROZEN
 	local before after
-	before=$(e2e_ctr task exec --exec-id r1 "$ID" cat /tmp/count 2>/dev/null || echo paused)
+	before=$(e2e_ctr_exec --exec-id r1 "$ID" cat /tmp/count 2>/dev/null || echo paused)
 	run -0 e2e_ctr task resume "$ID"
 	wait_status "$ID" RUNNING
 	sleep 0.3
-	after=$(e2e_ctr task exec --exec-id r2 "$ID" cat /tmp/count)
+	after=$(e2e_ctr_exec --exec-id r2 "$ID" cat /tmp/count)
 	[ "$before" != "$after" ]
 	run -0 e2e_ctr task kill -s SIGKILL "$ID"
 	wait_status "$ID" STOPPED
@@ -211,26 +211,26 @@ runtime_has_state() {
 	run -0 e2e_ctr_run -d "$ID" sleep 100
 	wait_status "$ID" RUNNING
 
-	run -0 e2e_ctr task exec --exec-id e1 "$ID" sh -c 'echo exec-out; echo exec-err >&2'
+	run -0 e2e_ctr_exec --exec-id e1 "$ID" sh -c 'echo exec-out; echo exec-err >&2'
 	assert_line exec-out
 	assert_line exec-err
-	run -6 e2e_ctr task exec --exec-id e2 "$ID" sh -c 'exit 6'
-	run -0 e2e_ctr task exec --exec-id e3 --cwd /tmp --user 65534 "$ID" sh -c 'pwd; id -u'
+	run -6 e2e_ctr_exec --exec-id e2 "$ID" sh -c 'exit 6'
+	run -0 e2e_ctr_exec --exec-id e3 --cwd /tmp --user 65534 "$ID" sh -c 'pwd; id -u'
 	assert_line /tmp
 	assert_line 65534
 	# the exec'd process is in the container's pid namespace and cgroup
-	run -0 e2e_ctr task exec --exec-id e4 "$ID" sh -c 'echo $$ > /dev/null; ps -o pid,comm; cat /proc/self/cgroup'
+	run -0 e2e_ctr_exec --exec-id e4 "$ID" sh -c 'echo $$ > /dev/null; ps -o pid,comm; cat /proc/self/cgroup'
 	assert_line --regexp '^[[:space:]]*1[[:space:]]+sleep$'
 	assert_output --partial ":$E2E_CGROUP_PARENT/$ID"
-	run -0 e2e_ctr task exec --exec-id e5 "$ID" cat <<<exec-stdin
+	run -0 e2e_ctr_exec --exec-id e5 "$ID" cat <<<exec-stdin
 	assert_output exec-stdin
-	run -137 e2e_ctr task exec --exec-id e6 "$ID" sh -c 'kill -KILL $$'
+	run -137 e2e_ctr_exec --exec-id e6 "$ID" sh -c 'kill -KILL $$'
 }
 
 @test "ctr task exec -t: exec with a terminal" {
 	run -0 e2e_ctr_run -d "$ID" sleep 100
 	wait_status "$ID" RUNNING
-	run -3 e2e_pty bash -c "$(declare -f e2e_ctr); e2e_ctr task exec -t --exec-id t1 $ID \
+	run -3 e2e_pty bash -c "$(declare -f e2e_ctr e2e_ctr_exec); e2e_ctr_exec -t --exec-id t1 $ID \
 		sh -c 'tty; test -t 0 && echo exec-tty; exit 3'"
 	assert_output --partial exec-tty
 	assert_output --regexp '/dev/pts/[0-9]+'
@@ -239,7 +239,7 @@ runtime_has_state() {
 @test "ctr task exec -d + ctr task ps: detached exec shows up in ps" {
 	run -0 e2e_ctr_run -d "$ID" sleep 100
 	wait_status "$ID" RUNNING
-	run -0 e2e_ctr task exec -d --exec-id bg "$ID" sleep 77
+	run -0 e2e_ctr_exec -d --exec-id bg "$ID" sleep 77
 	local i
 	for i in $(seq 1 30); do
 		run -0 e2e_ctr task ps "$ID"

@@ -403,6 +403,12 @@ e2e_ctr_run() {
 		--fifo-dir "$E2E_DIR/fifo" --cgroup "$E2E_CGROUP_PARENT/$id" "${opts[@]}" "$E2E_IMAGE" "$id" "$@"
 }
 
+# e2e_ctr_exec [ctr task exec options] ID CMD...: `ctr task exec` with its FIFOs under E2E_DIR
+# (a detached exec's FIFOs would otherwise stay in /run/containerd/fifo).
+e2e_ctr_exec() {
+	e2e_ctr task exec --fifo-dir "$E2E_DIR/fifo" "$@"
+}
+
 # e2e_ctr_cleanup_all: kill and delete every task and container of the namespace.
 e2e_ctr_cleanup_all() {
 	local id
