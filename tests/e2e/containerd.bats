@@ -175,12 +175,16 @@ runtime_has_state() {
 	wait_status "$ID" PAUSED
 	run -0 cat "/sys/fs/cgroup/freezer$E2E_CGROUP_PARENT/$ID/freezer.state"
 	assert_output FROZEN
-	local before after
-	before=$(e2e_ctr_exec --exec-id r1 "$ID" cat /tmp/count 2>/dev/null || echo paused)
+	# read the counter through /proc/<init>/root (not exec: this tests pause alone)
+	local pid before after
+	pid=$(e2e_ctr task ls | awk -v id="$ID" '$1 == id { print $2 }')
+	before=$(cat "/proc/$pid/root/tmp/count")
+	sleep 0.3
+	[ "$(cat "/proc/$pid/root/tmp/count")" = "$before" ]
 	run -0 e2e_ctr task resume "$ID"
 	wait_status "$ID" RUNNING
 	sleep 0.3
-	after=$(e2e_ctr_exec --exec-id r2 "$ID" cat /tmp/count)
+	after=$(cat "/proc/$pid/root/tmp/count")
 	[ "$before" != "$after" ]
 	run -0 e2e_ctr task kill -s SIGKILL "$ID"
 	wait_status "$ID" STOPPED

@@ -412,9 +412,12 @@ e2e_ctr_exec() {
 # e2e_ctr_cleanup_all: kill and delete every task and container of the namespace.
 e2e_ctr_cleanup_all() {
 	local id
+	# bounded: a runtime that cannot kill must not hang the suite (teardown_file then kills
+	# by pid whatever is left)
+	local E2E_TIMEOUT=10
 	for id in $(e2e_ctr task ls -q 2>/dev/null); do
 		e2e_ctr task kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true
-		e2e_retry 50 0.1 e2e_ctr task delete -f "$id" >/dev/null 2>&1 || true
+		e2e_retry 3 0.2 e2e_ctr task delete -f "$id" >/dev/null 2>&1 || true
 	done
 	for id in $(e2e_ctr container ls -q 2>/dev/null); do
 		e2e_ctr container delete "$id" >/dev/null 2>&1 || true
@@ -512,7 +515,7 @@ e2e_podman_run() {
 # end conmon and anything else naming E2E_DIR, the namespace and the directory.
 e2e_podman_teardown() {
 	if [ -n "${E2E_PODMAN_DIR:-}" ]; then
-		e2e_podman rm -a -f -t 0 >/dev/null 2>&1 || true
+		E2E_TIMEOUT=20 e2e_podman rm -a -f -t 0 >/dev/null 2>&1 || true
 	fi
 	e2e_teardown_common
 	[ "${E2E_VLC_CREATED:-0}" = 1 ] && rmdir /var/lib/containers 2>/dev/null
