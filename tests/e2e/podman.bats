@@ -76,9 +76,13 @@ runtime_has_state() {
 
 @test "podman run: exit codes 125/126/127 for runtime errors, 128+N for signals" {
 	# podman maps the runtime's error text: not found -> 127, not executable -> 126
+	# (podman reads the runtime's --log-format=json log and passes the message on)
 	run -127 e2e_podman_run --rm "$E2E_IMAGE" /no/such/binary
+	assert_output --partial 'stat /no/such/binary: no such file or directory'
 	run -127 e2e_podman_run --rm "$E2E_IMAGE" no-such-command-in-path
+	assert_output --partial 'executable file not found in $PATH'
 	run -126 e2e_podman_run --rm "$E2E_IMAGE" /etc/passwd
+	assert_output --partial 'permission denied'
 	run -125 e2e_podman_run --rm --no-such-flag "$E2E_IMAGE" true
 	# a container killed by a signal (from outside: pid 1 cannot kill itself)
 	run -0 e2e_podman_run -d --name "$NAME" "$E2E_IMAGE" sleep 100
@@ -219,6 +223,10 @@ runtime_has_state() {
 @test "podman run --pids-limit: the limit is set and visible inside" {
 	run -0 e2e_podman_run --rm --pids-limit 32 "$E2E_IMAGE" cat /sys/fs/cgroup/pids/pids.max
 	assert_output 32
+	# and enforced: sh + 4 sleeps fit in 5, the fifth fork fails
+	run e2e_podman_run --rm --pids-limit 5 "$E2E_IMAGE" \
+		sh -c 'for i in 1 2 3 4 5; do sleep 1 & done; wait'
+	assert_output --partial "can't fork"
 	run -0 e2e_podman_run -d --name "$NAME" --pids-limit 7 "$E2E_IMAGE" sleep 100
 	local id
 	id=$(e2e_podman inspect --format '{{.ID}}' "$NAME")
