@@ -77,9 +77,10 @@ e2e_wrap_runtime() {
 		default_root=$(printf '%q' "$E2E_DIR/runtime-root")
 	EOF
 	cat >>"$E2E_WRAPPED" <<-'EOF'
-		logfile= verb= prev= has_root=
+		logfile= verb= prev= has_root= process=
 		for a in "$@"; do
-			case "$prev" in --log) logfile=$a ;; esac
+			case "$prev" in --log) logfile=$a ;; --process) process=$a ;; esac
+			case "$a" in --process=*) process=${a#--process=} ;; esac
 			case "$a" in --log=*) logfile=${a#--log=} ;; esac
 			[ -z "$verb" ] && case "$a" in --root | --root=*) has_root=1 ;; esac
 			if [ -z "$verb" ]; then
@@ -91,6 +92,8 @@ e2e_wrap_runtime() {
 			prev=$a
 		done
 		{ printf '%s [%d] argv:' "$(date +%T.%3N)" $$; printf ' %q' "$real" "$@"; echo; } >>"$log"
+		# exec --process FILE: the caller deletes the file afterwards, keep its content
+		[ -n "$process" ] && [ -f "$process" ] && echo "  process: $(tr -d '\n' <"$process")" >>"$log"
 		if [ -z "$has_root" ]; then
 			echo "  (wrapper: adding --root $default_root)" >>"$log"
 			set -- --root "$default_root" "$@"
