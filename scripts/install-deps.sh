@@ -4,9 +4,9 @@
 set -euo pipefail
 BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev)
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
-      qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
-      containerd podman)                   # tests/e2e (podman pulls conmon, containers-common)
+      qemu-system-x86 linux-image-amd64)   # the last two: the cgroup v2 guest (tests/vm)
 FUZZ=(clang libclang-rt-dev)                # `make fuzz` only (opt-in: scripts/install-deps.sh --fuzz)
+TEST+=(containerd podman)                    # tests/e2e (podman pulls conmon, containers-common)
 want=("${BUILD[@]}" "${TEST[@]}")
 [ "${1:-}" = --fuzz ] && want+=("${FUZZ[@]}")
 missing=()
