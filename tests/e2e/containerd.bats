@@ -269,3 +269,28 @@ runtime_has_state() {
 	run -0 e2e_ctr container ls -q
 	[[ "$output" != *"$ID"* ]]
 }
+
+@test "ctr run: --seccomp, --read-only, --env, --cwd, a read-only bind --mount" {
+	mkdir -p "$E2E_DIR/hostdata"
+	echo from-host >"$E2E_DIR/hostdata/file"
+	run -0 e2e_ctr_run --rm --seccomp --read-only --env FOO=bar --cwd /tmp \
+		--mount "type=bind,src=$E2E_DIR/hostdata,dst=/data,options=rbind:ro" "$ID" \
+		sh -c 'echo $FOO; pwd; cat /data/file; grep ^Seccomp: /proc/self/status;
+		       touch /x 2>/dev/null && echo rootfs-writable; touch /data/y 2>/dev/null && echo bind-writable;
+		       exit 0'
+	assert_line bar
+	assert_line /tmp
+	assert_line from-host
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	refute_line rootfs-writable
+	refute_line bind-writable
+}
+
+@test "ctr run --privileged: all capabilities and the host's devices" {
+	run -0 e2e_ctr_run --rm --privileged "$ID" sh -c 'grep ^CapEff: /proc/self/status; ls /dev'
+	# every capability the host's bounding set allows (this host lacks CAP_SYS_RESOURCE)
+	assert_line --regexp "^CapEff:[[:space:]]+$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)\$"
+	assert_output --partial loop
+	run -0 e2e_ctr_run --rm "$ID" sh -c 'grep ^CapEff: /proc/self/status'
+	refute_output --partial "$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)"
+}

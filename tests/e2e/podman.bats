@@ -242,3 +242,43 @@ runtime_has_state() {
 	run -0 e2e_podman inspect --format '{{.State.ExitCode}}' "$NAME"
 	assert_output 9
 }
+
+@test "podman run: --read-only --tmpfs, -v ro, --user, --cap-drop, --hostname, -e" {
+	mkdir -p "$E2E_DIR/hostdata"
+	echo from-host >"$E2E_DIR/hostdata/file"
+	run -0 e2e_podman_run --rm --read-only --tmpfs /scratch -v "$E2E_DIR/hostdata:/data:ro" \
+		--user 65534:65534 --cap-drop ALL --hostname e2e-host -e FOO=bar "$E2E_IMAGE" \
+		sh -c 'echo $FOO; hostname; id -u; cat /data/file; grep ^CapEff: /proc/self/status;
+		       touch /x 2>/dev/null && echo rootfs-writable; touch /scratch/y && echo tmpfs-writable;
+		       exit 0'
+	assert_line bar
+	assert_line e2e-host
+	assert_line 65534
+	assert_line from-host
+	assert_line --regexp '^CapEff:[[:space:]]+0+$'
+	refute_line rootfs-writable
+	assert_line tmpfs-writable
+}
+
+@test "podman run --privileged; podman restart; podman kill -s; run --rm -d + wait" {
+	run -0 e2e_podman_run --rm --privileged "$E2E_IMAGE" sh -c 'grep ^CapEff: /proc/self/status; ls /dev'
+	# every capability the host's bounding set allows (this host lacks CAP_SYS_RESOURCE)
+	assert_line --regexp "^CapEff:[[:space:]]+$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)\$"
+	assert_output --partial loop
+
+	run -0 e2e_podman_run -d --name "$NAME" "$E2E_IMAGE" sh -c 'trap "exit 5" USR1; while :; do sleep 0.1; done'
+	wait_state "$NAME" running
+	local pid1 pid2
+	pid1=$(e2e_podman inspect --format '{{.State.Pid}}' "$NAME")
+	run -0 e2e_podman restart -t 1 "$NAME"
+	wait_state "$NAME" running
+	pid2=$(e2e_podman inspect --format '{{.State.Pid}}' "$NAME")
+	[ "$pid1" != "$pid2" ]
+	run -0 e2e_podman kill -s USR1 "$NAME"
+	run -0 e2e_podman wait "$NAME"
+	assert_output 5
+
+	run -0 e2e_podman_run --rm -d --name "${NAME}r" "$E2E_IMAGE" sh -c 'sleep 0.5; exit 3'
+	run -0 e2e_podman wait "${NAME}r"
+	assert_output 3
+}
