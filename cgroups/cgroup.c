@@ -702,8 +702,23 @@ int silo_cgroup_kill_all(struct silo_cgroup *cg, int sig, silo_error_t *err)
         if (sig == SIGKILL && cg->has_unified) {
                 r = silo_cgroup_v2_driver.kill(cg, err);
                 if (r == 0) {
-                        /* hybrid: anything placed only in v1 (not through silo) gets a signal too */
-                        return cg->mode == SILO_CGROUP_HYBRID ? signal_pids(cg, sig, err) : 0;
+                        if (cg->mode != SILO_CGROUP_HYBRID)
+                                return 0;
+                        /* hybrid: anything placed only in v1 (not through silo) gets a signal too,
+                         * and a paused container is thawed: the v1 freezer holds killed tasks
+                         * frozen, so the kill would never land (containerd: delete -f of a
+                         * paused task) */
+                        r = signal_pids(cg, sig, err);
+                        fd = freezer_driver(cg);
+                        if (fd && fd->is_frozen(cg) > 0) {
+                                silo_error_t e = NULL;
+                                int t = fd->freeze(cg, false, &e);
+                                if (t < 0 && r == 0)
+                                        r = silo_error_set(err, e ? e->code : 0, "%s",
+                                                           e ? e->msg : "thaw failed");
+                                silo_error_free(&e);
+                        }
+                        return r;
                 }
                 if (r != -EOPNOTSUPP)
                         return r;

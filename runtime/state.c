@@ -38,13 +38,34 @@ static int lock_dir(int fd, const char *id, silo_error_t *err)
         return 0;
 }
 
+/* mkdir -p: callers pass roots whose parents may not exist yet (containerd's runc shim uses
+ * <runc-root>/<namespace>, like runc's MkdirAll). */
+static int mkdir_parents(const char *root, mode_t mode)
+{
+        _cleanup_free_ char *path = silo_xstrdup(root);
+        char *p;
+
+        for (p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(path, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int silo_state_create(const char *root, const char *id, int *ret_dirfd, silo_error_t *err)
 {
         _cleanup_close_ int rootfd = -1, fd = -1;
         int r;
 
-        if (mkdir(root, 0711) < 0 && errno != EEXIST)
-                return silo_error_set(err, errno, "create state root '%s'", root);
+        r = mkdir_parents(root, 0711);
+        if (r < 0)
+                return silo_error_set(err, -r, "create state root '%s'", root);
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return silo_error_set(err, errno, "open state root '%s'", root);

@@ -8,6 +8,7 @@ TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linu
       nftables                             # network.bats inspects silo's rules with `nft list`
       containernetworking-plugins iptables) # bench/net-bench.sh: the CNI reference plugins
 FUZZ=(clang libclang-rt-dev)                # `make fuzz` only (opt-in: scripts/install-deps.sh --fuzz)
+TEST+=(containerd podman)                    # tests/e2e (podman pulls conmon, containers-common)
 want=("${BUILD[@]}" "${TEST[@]}")
 [ "${1:-}" = --fuzz ] && want+=("${FUZZ[@]}")
 missing=()

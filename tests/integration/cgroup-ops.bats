@@ -75,6 +75,18 @@ teardown() {
 	check_no_leaks
 }
 
+@test "kill --all KILL of a paused container: the processes die (containerd's delete -f)" {
+	set_cmd pause
+	run_detached c1
+	silo pause c1
+	assert_success
+	silo kill --all c1 KILL
+	assert_success
+	wait_for_container 50 0.1 c1 stopped
+	silo delete c1
+	assert_success
+}
+
 @test "update: flags and a resources document change the limits" {
 	requires cgroups_v1
 	update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 20}'
