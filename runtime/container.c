@@ -692,6 +692,26 @@ int silo_container_update(const struct silo_context *ctx, const char *id, const 
         return silo_cgroup_apply(c.cgroup, res, err);
 }
 
+int silo_container_watch(const struct silo_context *ctx, const char *id, struct silo_cgroup **ret_cg,
+                         pid_t *ret_pid, unsigned long long *ret_start_time, silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = container_load(&c, err);
+        if (r < 0)
+                return r;
+        if (strcmp(container_status(&c), "stopped") == 0)
+                return silo_error_set(err, 0, "container with id %s is not running", id);
+        if (c.cgroup == NULL)
+                return silo_error_set(err, 0, "container '%s' has no cgroup", id);
+        *ret_pid = c.state->pid;
+        *ret_start_time = c.state->pid_start_time;
+        *ret_cg = TAKE_PTR(c.cgroup);
+        return 0; /* the lock goes with c: a watcher must not block other verbs */
+}
+
 /* ---- run --------------------------------------------------------------------------------- */
 
 static int exit_status(int wstatus)
