@@ -17,7 +17,7 @@
  *             r4 = major, r5 = minor
  *   block:    [if r2 != TYPE goto next] [r1 = r3; r1 &= ACC; if r1 != r3 goto next]
  *             [if r4 != MAJOR goto next] [if r5 != MINOR goto next] r0 = ALLOW; exit
- *   tail:     r0 = 0; exit
+ *   tail:     r0 = 0; exit      (left out after a block that matches everything: "a *:* rwm")
  *
  * Invariants:
  *   - Raw bpf(2) syscalls, no libbpf.  Every fd is O_CLOEXEC (bpf fds are close-on-exec).
@@ -136,7 +136,7 @@ static int emit_rule(struct prog *p, const struct silo_device_rule *d, const cha
         /* every "goto next" lands on the instruction after this block's exit */
         for (size_t i = 0; i < nj; i++)
                 p->v[jumps[i]].off = (int16_t)(p->n - (jumps[i] + 1));
-        return 0;
+        return nj == 0; /* 1: matches everything, what follows is unreachable */
 }
 
 int silo_cgroup_devices_prog(const struct silo_device_rule *rules, size_t n, struct bpf_insn **ret,
@@ -155,6 +155,8 @@ int silo_cgroup_devices_prog(const struct silo_device_rule *rules, size_t n, str
          * from the end */
         for (size_t i = ARRAY_SIZE(default_rules); rc == 0 && i-- > 0;)
                 rc = emit_rule(&p, &default_rules[i], "/linux/resources/devices", err);
+        /* the verifier refuses unreachable instructions: nothing after a rule that matches
+         * every access ("a *:* rwm"), not even the default-deny tail */
         for (size_t i = n; rc == 0 && i-- > 0;) {
                 char field[64];
                 snprintf(field, sizeof(field), "/linux/resources/devices/%zu", i);
@@ -164,8 +166,10 @@ int silo_cgroup_devices_prog(const struct silo_device_rule *rules, size_t n, str
                 free(p.v);
                 return rc;
         }
-        emit(&p, MOV64_IMM(0, 0));
-        emit(&p, EXIT());
+        if (rc == 0) {
+                emit(&p, MOV64_IMM(0, 0));
+                emit(&p, EXIT());
+        }
         *ret = p.v;
         *ret_n = p.n;
         return 0;
@@ -195,7 +199,7 @@ static int load_prog(const struct bpf_insn *insns, size_t n, int *ret_fd, silo_e
         attr.insn_cnt = (uint32_t)n;
         attr.license = (uint64_t)(uintptr_t) "GPL";
         fd = sys_bpf(BPF_PROG_LOAD, &attr);
-        if (fd < 0 && errno == EACCES) {
+        if (fd < 0 && (errno == EACCES || errno == EINVAL)) {
                 /* the verifier refused it: load again with a log to say why */
                 int saved = errno;
                 log[0] = '\0';
