@@ -106,6 +106,7 @@ static int container_load(struct silo_container *c, silo_error_t *err)
                 r = silo_cgroup_open(c->state->cgroup_path, &c->cgroup, err);
                 if (r < 0)
                         return r;
+                silo_cgroup_set_existed(c->cgroup, c->state->cgroup_existed1 - 1);
         }
         return 0;
 }
@@ -281,6 +282,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup, err);
         if (r < 0)
                 goto fail;
+        c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
         if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
