@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,8 +499,9 @@ static int cmd_mknod(const char *path, const char *type, long maj, long min)
         return 0;
 }
 
-/* memhog MB: allocate and touch MB MiB of anonymous memory (progress every 8 MiB), exit 0 */
-static int cmd_memhog(long mb)
+/* memhog MB [pause]: allocate and touch MB MiB of anonymous memory (progress every 8 MiB), then
+ * exit 0, or with "pause" keep it and wait to be killed */
+static int cmd_memhog(long mb, bool hold)
 {
         const size_t chunk = 1 << 20;
 
@@ -514,6 +516,8 @@ static int cmd_memhog(long mb)
                         printf("allocated %ld MiB\n", i + 1);
         }
         printf("memhog done %ld MiB\n", mb);
+        if (hold)
+                return cmd_pause();
         return 0;
 }
 
@@ -642,7 +646,7 @@ static void usage(FILE *f)
                    "  mounts | cgroup | fds | isatty FD | ttysize | umask | rlimit NAME | oom_score_adj\n"
                    "  pid | ppid | personality | stat PATH | access PATH MODE | open-write PATH\n"
                    "  mkdir PATH | readlink PATH | sysctl NAME | syscall-errno NAME [ARG]\n"
-                   "  open-read PATH | mknod PATH c|b MAJ MIN | memhog MB | forkbomb N | spin N\n",
+                   "  open-read PATH | mknod PATH c|b MAJ MIN | memhog MB [pause] | forkbomb N | spin N\n",
                 prog);
 }
 
@@ -853,8 +857,8 @@ int main(int argc, char **argv)
                 return cmd_mknod(argv[0], argv[1], parse_long(argv[2], "major"), parse_long(argv[3], "minor"));
         }
         if (strcmp(cmd, "memhog") == 0) {
-                need_args(argc, 1, "memhog MB");
-                return cmd_memhog(parse_long(argv[0], "MB"));
+                need_args(argc, 1, "memhog MB [pause]");
+                return cmd_memhog(parse_long(argv[0], "MB"), argc > 1 && strcmp(argv[1], "pause") == 0);
         }
         if (strcmp(cmd, "forkbomb") == 0) {
                 need_args(argc, 1, "forkbomb N");
