@@ -42,10 +42,10 @@
 /* The standard allow list (runc's and crun's): mknod of anything, and the /dev nodes every
  * container has: null, zero, full, random, urandom, tty, console, ptmx, /dev/pts/N, net/tun. */
 static const struct silo_device_rule default_rules[] = {
-    {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"},   {true, 'c', 1, 3, "rwm"},
-    {true, 'c', 1, 8, "rwm"},    {true, 'c', 1, 7, "rwm"},   {true, 'c', 5, 0, "rwm"},
-    {true, 'c', 1, 5, "rwm"},    {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 1, "rwm"},
-    {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"},   {true, 'c', 10, 200, "rwm"},
+    {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 8, "rwm"},    {true, 'c', 1, 7, "rwm"}, {true, 'c', 5, 0, "rwm"},
+    {true, 'c', 1, 5, "rwm"},    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 10, 200, "rwm"},
 };
 
 /* ---------------------------------------------------------------- instruction encoding */
@@ -85,12 +85,18 @@ static int rule_access(const struct silo_device_rule *d, const char *field, int3
 
         for (const char *c = a; *c; c++) {
                 switch (*c) {
-                case 'r': m |= BPF_DEVCG_ACC_READ; break;
-                case 'w': m |= BPF_DEVCG_ACC_WRITE; break;
-                case 'm': m |= BPF_DEVCG_ACC_MKNOD; break;
+                case 'r':
+                        m |= BPF_DEVCG_ACC_READ;
+                        break;
+                case 'w':
+                        m |= BPF_DEVCG_ACC_WRITE;
+                        break;
+                case 'm':
+                        m |= BPF_DEVCG_ACC_MKNOD;
+                        break;
                 default:
-                        return silo_error_set(err, EINVAL, "%s/access: invalid access '%s' (want a subset of rwm)",
-                                              field, a);
+                        return silo_error_set(
+                            err, EINVAL, "%s/access: invalid access '%s' (want a subset of rwm)", field, a);
                 }
         }
         *ret = m;
@@ -109,10 +115,16 @@ static int emit_rule(struct prog *p, const struct silo_device_rule *d, const cha
                 return rc;
         switch (d->type) {
         case 0:
-        case 'a': break;
-        case 'c': jumps[nj++] = emit(p, JNE_IMM(2, BPF_DEVCG_DEV_CHAR)); break;
-        case 'b': jumps[nj++] = emit(p, JNE_IMM(2, BPF_DEVCG_DEV_BLOCK)); break;
-        default: return silo_error_set(err, EINVAL, "%s/type: invalid device type '%c'", field, d->type);
+        case 'a':
+                break;
+        case 'c':
+                jumps[nj++] = emit(p, JNE_IMM(2, BPF_DEVCG_DEV_CHAR));
+                break;
+        case 'b':
+                jumps[nj++] = emit(p, JNE_IMM(2, BPF_DEVCG_DEV_BLOCK));
+                break;
+        default:
+                return silo_error_set(err, EINVAL, "%s/type: invalid device type '%c'", field, d->type);
         }
         if (acc != all) {
                 emit(p, MOV32_REG(1, 3));
@@ -208,8 +220,9 @@ static int load_prog(const struct bpf_insn *insns, size_t n, int *ret_fd, silo_e
                 attr.log_level = 1;
                 fd = sys_bpf(BPF_PROG_LOAD, &attr);
                 if (fd < 0)
-                        return silo_error_set(err, saved, "/linux/resources/devices: the kernel refused the "
-                                                          "device program (%zu instructions): %.300s",
+                        return silo_error_set(err, saved,
+                                              "/linux/resources/devices: the kernel refused the "
+                                              "device program (%zu instructions): %.300s",
                                               n, log);
         }
         if (fd < 0)
@@ -264,9 +277,9 @@ int silo_cgroup_devices_apply(const char *dir, const struct silo_device_rule *ru
         if (rc < 0)
                 return rc;
         if (n_old > ARRAY_SIZE(old))
-                return silo_error_set(err, E2BIG, "/linux/resources/devices: %" PRIu32
-                                                  " device programs attached to '%s'",
-                                      n_old, dir);
+                return silo_error_set(
+                    err, E2BIG, "/linux/resources/devices: %" PRIu32 " device programs attached to '%s'",
+                    n_old, dir);
         rc = load_prog(insns, n_insns, &progfd, err);
         if (rc < 0)
                 return rc;
@@ -276,7 +289,8 @@ int silo_cgroup_devices_apply(const char *dir, const struct silo_device_rule *ru
         attr.attach_type = BPF_CGROUP_DEVICE;
         attr.attach_flags = BPF_F_ALLOW_MULTI;
         if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-                return silo_error_set(err, errno, "/linux/resources/devices: bpf(BPF_PROG_ATTACH) to '%s'", dir);
+                return silo_error_set(err, errno, "/linux/resources/devices: bpf(BPF_PROG_ATTACH) to '%s'",
+                                      dir);
         /* the new program is in force: now drop the previous ones */
         for (uint32_t i = 0; i < n_old; i++) {
                 _cleanup_close_ int oldfd = -1;
@@ -287,19 +301,19 @@ int silo_cgroup_devices_apply(const char *dir, const struct silo_device_rule *ru
                 if (oldfd < 0) {
                         if (errno == ENOENT)
                                 continue; /* detached meanwhile */
-                        return silo_error_set(err, errno,
-                                              "/linux/resources/devices: bpf(BPF_PROG_GET_FD_BY_ID %" PRIu32 ")",
-                                              old[i]);
+                        return silo_error_set(
+                            err, errno, "/linux/resources/devices: bpf(BPF_PROG_GET_FD_BY_ID %" PRIu32 ")",
+                            old[i]);
                 }
                 memset(&attr, 0, sizeof(attr));
                 attr.target_fd = (uint32_t)cgfd;
                 attr.attach_bpf_fd = (uint32_t)oldfd;
                 attr.attach_type = BPF_CGROUP_DEVICE;
                 if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-                        return silo_error_set(err, errno,
-                                              "/linux/resources/devices: bpf(BPF_PROG_DETACH) of program %" PRIu32
-                                              " from '%s'",
-                                              old[i], dir);
+                        return silo_error_set(
+                            err, errno,
+                            "/linux/resources/devices: bpf(BPF_PROG_DETACH) of program %" PRIu32 " from '%s'",
+                            old[i], dir);
         }
         silo_debug("device program (%zu instructions) attached to '%s', %" PRIu32 " old one(s) detached",
                    n_insns, dir, n_old);

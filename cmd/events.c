@@ -12,9 +12,9 @@ int cmd_events(struct silo_global *g, int argc, char **argv)
         const char *id = NULL, *interval = NULL;
         struct silo_events_opts o = {.interval_ms = 5000};
         const struct silo_opt opts[] = {
-                {"stats", 0, OPT_BOOL, &o.stats_once},
-                {"interval", 0, OPT_STRING, &interval},
-                {NULL, 0, 0, NULL},
+            {"stats", 0, OPT_BOOL, &o.stats_once},
+            {"interval", 0, OPT_STRING, &interval},
+            {NULL, 0, 0, NULL},
         };
         char **pos = NULL;
         int npos = 0, r;

@@ -38,9 +38,9 @@ int silo_parse_duration_ms(const char *s, uint64_t *ret, silo_error_t *err)
                 const char *unit;
                 double ns;
         } units[] = {
-            /* longest first: "ms" before "m", "us" before... */
-            {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-            {"s", 1e9}, {"m", 60e9},  {"h", 3600e9},
+            /* the longest unit that matches wins: "ms" over "m" */
+            {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+            {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
         };
         const char *p = s;
         double total = 0;
@@ -137,8 +137,8 @@ struct watch {
         struct silo_cgroup *cg;
         pid_t pid;
         unsigned long long start_time;
-        int pidfd;  /* -1: poll liveness instead */
-        int oomfd;  /* -1: no OOM events (no memory controller) */
+        int pidfd; /* -1: poll liveness instead */
+        int oomfd; /* -1: no OOM events (no memory controller) */
         uint64_t oom_last;
 };
 

@@ -155,9 +155,7 @@ block_dev() {
 
 @test "resources: hugepageLimits" {
 	requires cgroups_hugetlb
-	local size
-	size=$(ls /sys/kernel/mm/hugepages 2>/dev/null | head -1) || true
-	[ "$size" = hugepages-2048kB ] || skip "no 2 MB huge pages"
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2 MB huge pages"
 	update_config '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
 	create_ctr c1
 	[ "$(cat "$(cgf hugetlb hugetlb.2MB.limit_in_bytes hugetlb.2MB.max)")" = 4194304 ]
@@ -185,7 +183,8 @@ block_dev() {
 		update_config '.linux.resources.unified = {"memory.max/../cgroup.procs": "1"}'
 		silo_detached create --bundle "$BUNDLE" c1
 		assert_failure
-		! is_silo || assert_output --partial "/linux/resources/unified/memory.max/../cgroup.procs"
+		# (the key is escaped as a JSON pointer: "/" is "~1")
+		! is_silo || assert_output --partial "/linux/resources/unified/memory.max~1..~1cgroup.procs"
 		update_config '.linux.resources.unified = {"nosuchctrl.max": "1"}'
 		silo_detached create --bundle "$BUNDLE" c2
 		assert_failure

@@ -35,9 +35,8 @@ static pid_t test_pid;
 /* Run prog on one access; -1 on an instruction the generator should never emit. */
 static int run_prog(const struct bpf_insn *p, size_t n, int type, int access, uint32_t major, uint32_t minor)
 {
-        struct bpf_cgroup_dev_ctx ctx = {.access_type = ((uint32_t)access << 16) | (uint32_t)type,
-                                         .major = major,
-                                         .minor = minor};
+        struct bpf_cgroup_dev_ctx ctx = {
+            .access_type = ((uint32_t)access << 16) | (uint32_t)type, .major = major, .minor = minor};
         uint64_t r[11] = {0};
 
         for (size_t pc = 0; pc < n; pc++) {
@@ -48,10 +47,18 @@ static int run_prog(const struct bpf_insn *p, size_t n, int type, int access, ui
                                 return -1;
                         r[i->dst_reg] = *(const uint32_t *)((const char *)&ctx + i->off);
                         break;
-                case BPF_ALU | BPF_AND | BPF_K: r[i->dst_reg] = (uint32_t)r[i->dst_reg] & (uint32_t)i->imm; break;
-                case BPF_ALU | BPF_RSH | BPF_K: r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm; break;
-                case BPF_ALU | BPF_MOV | BPF_X: r[i->dst_reg] = (uint32_t)r[i->src_reg]; break;
-                case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = (uint64_t)(int64_t)i->imm; break;
+                case BPF_ALU | BPF_AND | BPF_K:
+                        r[i->dst_reg] = (uint32_t)r[i->dst_reg] & (uint32_t)i->imm;
+                        break;
+                case BPF_ALU | BPF_RSH | BPF_K:
+                        r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
+                        break;
+                case BPF_ALU | BPF_MOV | BPF_X:
+                        r[i->dst_reg] = (uint32_t)r[i->src_reg];
+                        break;
+                case BPF_ALU64 | BPF_MOV | BPF_K:
+                        r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
+                        break;
                 case BPF_JMP | BPF_JNE | BPF_K:
                         if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
                                 pc += i->off;
@@ -60,8 +67,10 @@ static int run_prog(const struct bpf_insn *p, size_t n, int type, int access, ui
                         if (r[i->dst_reg] != r[i->src_reg])
                                 pc += i->off;
                         break;
-                case BPF_JMP | BPF_EXIT: return (int)r[0];
-                default: return -1;
+                case BPF_JMP | BPF_EXIT:
+                        return (int)r[0];
+                default:
+                        return -1;
                 }
         }
         return -1; /* fell off the end */
@@ -73,7 +82,8 @@ static int run_prog(const struct bpf_insn *p, size_t n, int type, int access, ui
 #define W BPF_DEVCG_ACC_WRITE
 #define M BPF_DEVCG_ACC_MKNOD
 
-static int verdict(const struct silo_device_rule *rules, size_t n, int type, int acc, uint32_t maj, uint32_t min)
+static int verdict(const struct silo_device_rule *rules, size_t n, int type, int acc, uint32_t maj,
+                   uint32_t min)
 {
         _cleanup_free_ struct bpf_insn *p = NULL;
         size_t np = 0;
@@ -91,9 +101,9 @@ static void test_generator(void)
         static const struct silo_device_rule deny_all[] = {{false, 'a', -1, -1, "rwm"}};
         static const struct silo_device_rule some[] = {
             {false, 'a', -1, -1, "rwm"},
-            {true, 'c', 4, 1, "r"},        /* tty1, read only */
+            {true, 'c', 4, 1, "r"},           /* tty1, read only */
             {true, 'b', 8, SILO_UNSET, NULL}, /* every sd* disk, rwm */
-            {false, 'c', 1, 3, "rwm"},     /* /dev/null denied, but the standard list comes after */
+            {false, 'c', 1, 3, "rwm"},        /* /dev/null denied, but the standard list comes after */
         };
         static const struct silo_device_rule allow_all[] = {{true, 0, SILO_UNSET, SILO_UNSET, NULL}};
         static const struct silo_device_rule bad_type[] = {{true, 'x', 1, 1, "r"}};
@@ -163,9 +173,9 @@ static void test_duration(void)
                 const char *s;
                 int64_t ms; /* -1 = error */
         } cases[] = {
-            {"5s", 5000},  {"500ms", 500}, {"1m30s", 90000}, {"1.5s", 1500}, {"250us", 1}, {"1h", 3600000},
-            {"0", 0},      {"2", -1},      {"", -1},         {"-1s", -1},    {"5x", -1},   {"s", -1},
-            {"1ns", 1},    {"100ms", 100},
+            {"5s", 5000},    {"500ms", 500}, {"1m30s", 90000}, {"1.5s", 1500}, {"250us", 1},
+            {"1h", 3600000}, {"0", 0},       {"2", -1},        {"", -1},       {"-1s", -1},
+            {"5x", -1},      {"s", -1},      {"1ns", 1},       {"100ms", 100},
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 silo_error_t err = NULL;
@@ -174,8 +184,8 @@ static void test_duration(void)
                 if (cases[i].ms < 0)
                         ok(r < 0 && err, "duration '%s' refused", cases[i].s);
                 else
-                        ok(r == 0 && v == (uint64_t)cases[i].ms, "duration '%s' = %lld ms (got %llu)", cases[i].s,
-                           (long long)cases[i].ms, (unsigned long long)v);
+                        ok(r == 0 && v == (uint64_t)cases[i].ms, "duration '%s' = %lld ms (got %llu)",
+                           cases[i].s, (long long)cases[i].ms, (unsigned long long)v);
                 silo_error_free(&err);
         }
 }
@@ -236,7 +246,8 @@ static int count_progs(const char *dir)
 static int run_real(void)
 {
         static const struct silo_device_rule deny_all[] = {{false, 'a', -1, -1, "rwm"}};
-        static const struct silo_device_rule kmsg_ro[] = {{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 11, "r"}};
+        static const struct silo_device_rule kmsg_ro[] = {{false, 'a', -1, -1, "rwm"},
+                                                          {true, 'c', 1, 11, "r"}};
         _cleanup_free_ char *root = unified_root(), *dir = NULL;
         silo_error_t err = NULL;
         struct stat st;
