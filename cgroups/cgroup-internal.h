@@ -123,4 +123,19 @@ int silo_cgroup_swap_to_v2(int64_t limit, int64_t swap, int64_t *ret, silo_error
 /* "max" for -1, decimal otherwise. */
 void silo_cgroup_fmt_limit(int64_t v, char *buf, size_t n);
 
+/* ---- v2 device control (cgroup-v2-devices.c) ---- */
+
+struct bpf_insn;
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program for rules (plus the standard allow list, default
+ * deny, last match wins).  Caller frees *ret. */
+int silo_cgroup_devices_prog(const struct silo_device_rule *rules, size_t n, struct bpf_insn **ret,
+                             size_t *ret_n, silo_error_t *err);
+size_t silo_cgroup_devices_default_count(void);
+/* Load the program for rules and attach it to the cgroup directory dir, replacing (after the
+ * new one is attached) every device program attached there before. */
+int silo_cgroup_devices_apply(const char *dir, const struct silo_device_rule *rules, size_t n,
+                              silo_error_t *err);
+/* Ids of the device programs attached to dir (*n: capacity in, count out). */
+int silo_cgroup_devices_query(const char *dir, uint32_t *ids, uint32_t *n, silo_error_t *err);
+
 #endif

@@ -10,7 +10,8 @@
  *     for clone3(CLONE_INTO_CGROUP).
  *   - apply converts the v1-shaped OCI values (shares, blkio weight, memory+swap) to their v2
  *     meaning, then writes the `unified` map last so that it can override them, as runc does.
- *   - Device rules need an eBPF program on v2: not implemented yet, they are ignored with a warning.
+ *   - Device rules become an eBPF program attached to the leaf (cgroup-v2-devices.c), on pure v2
+ *     only: on hybrid hosts the v1 devices controller enforces them.
  */
 #include "config.h"
 #include <errno.h>
@@ -480,23 +481,13 @@ static int apply_rdma(struct v2_ctx *c, const struct silo_resources *r, silo_err
         return 0;
 }
 
-static void warn_devices(const struct silo_resources *r)
+/* Device rules: an eBPF program on pure v2 (cgroup-v2-devices.c).  No rules (e.g. `update`
+ * without them) keeps the program that is attached, as v1 keeps its devices.list. */
+static int apply_devices(struct silo_cgroup *cg, const struct silo_resources *r, silo_error_t *err)
 {
-        static bool warned;
-
-        if (warned)
-                return;
-        for (size_t i = 0; i < r->n_devices; i++) {
-                const struct silo_device_rule *d = &r->devices[i];
-                /* "deny all" / "allow all" are what v2 without a program gives anyway */
-                bool wildcard = d->type == 0 || d->type == 'a';
-                if (!wildcard) {
-                        silo_warn("/linux/resources/devices: device rules need an eBPF program on cgroup v2, "
-                                  "not implemented, ignoring");
-                        warned = true;
-                        return;
-                }
-        }
+        if (r->n_devices == 0 || cg->mode != SILO_CGROUP_V2)
+                return 0;
+        return silo_cgroup_devices_apply(cg->unified.dir, r->devices, r->n_devices, err);
 }
 
 static void warn_network(const struct silo_resources *r)
@@ -563,10 +554,11 @@ static int v2_apply(struct silo_cgroup *cg, const struct silo_resources *r, silo
 
         if (silo_cg_read(c.dir, "cgroup.controllers", &c.controllers) < 0)
                 c.controllers = NULL;
-        warn_devices(r);
         warn_network(r);
         for (size_t i = 0; i < ARRAY_SIZE(steps) && rc == 0; i++)
                 rc = steps[i](&c, r, err);
+        if (rc == 0)
+                rc = apply_devices(cg, r, err);
         free(c.controllers);
         return rc;
 }

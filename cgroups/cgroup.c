@@ -9,12 +9,11 @@
  *   - Hybrid hosts: limits go to the v1 hierarchies, the process is placed in the unified tree
  *     too (cgroup.kill, process tracking), as systemd does; the O_PATH dirfd handed to
  *     clone3(CLONE_INTO_CGROUP) is the unified directory's.
- *   - Parents: "silo delete" runs in another process than "silo create", so which parents silo
- *     created cannot be remembered in memory alone.  The rule: parents created by this process
- *     are removed when empty; in any process, empty parents under a top-level "silo" directory
- *     (the default "/silo/<id>" layout, "/silo" included) are removed too.  Parents of a custom
- *     cgroupsPath outside "/silo" are left in place once the creating process is gone, as runc
- *     leaves them.
+ *   - Parents: "silo delete" runs in another process than "silo create", so create's record of
+ *     which parents it made (silo_cgroup_existed) is kept in the container state and restored
+ *     with silo_cgroup_set_existed: those are removed when empty.  Without a record (opened from
+ *     an older state), only empty parents under a top-level "silo" directory (the default
+ *     "/silo/<id>" layout, "/silo" included) are removed.  (runc leaves every parent in place.)
  */
 #include "config.h"
 #include <errno.h>
@@ -807,6 +806,27 @@ int silo_cgroup_destroy(struct silo_cgroup *cg, silo_error_t *err)
                 cg->dirfd = -1;
         }
         return ret;
+}
+
+int silo_cgroup_existed(const struct silo_cgroup *cg)
+{
+        int n = -1;
+
+        for (size_t i = 0; i < cg->n_v1; i++)
+                n = cg->v1[i].n_existed > n ? cg->v1[i].n_existed : n;
+        if (cg->has_unified)
+                n = cg->unified.n_existed > n ? cg->unified.n_existed : n;
+        return n;
+}
+
+void silo_cgroup_set_existed(struct silo_cgroup *cg, int n)
+{
+        if (n < 0)
+                return;
+        for (size_t i = 0; i < cg->n_v1; i++)
+                cg->v1[i].n_existed = n;
+        if (cg->has_unified)
+                cg->unified.n_existed = n;
 }
 
 const char *silo_cgroup_path(const struct silo_cgroup *cg)

@@ -68,6 +68,13 @@ bool silo_cgroup_is_frozen(struct silo_cgroup *cg);
 /* Kill what is left, wait for it to go, remove the cgroup and the empty parents silo created.
  * A cgroup that is already gone is not an error. */
 int silo_cgroup_destroy(struct silo_cgroup *cg, silo_error_t *err);
+/* How many leading components of the path existed before create (the largest number over the
+ * hierarchies, so that only levels created in all of them count as silo's), -1 after open.
+ * Recorded in the state and restored with silo_cgroup_set_existed after open, so that destroy
+ * from another process also removes the empty parents create made. */
+int silo_cgroup_existed(const struct silo_cgroup *cg);
+/* n < 0: unknown (only the "/silo" parents rule applies, see cgroup-internal.h). */
+void silo_cgroup_set_existed(struct silo_cgroup *cg, int n);
 /* The path as given to create/open, to record in the state. */
 const char *silo_cgroup_path(const struct silo_cgroup *cg);
 enum silo_cgroup_mode silo_cgroup_mode(const struct silo_cgroup *cg);

@@ -60,5 +60,6 @@ int cmd_resume(struct silo_global *g, int argc, char **argv);
 int cmd_ps(struct silo_global *g, int argc, char **argv);
 int cmd_update(struct silo_global *g, int argc, char **argv);
 int cmd_exec(struct silo_global *g, int argc, char **argv);
+int cmd_events(struct silo_global *g, int argc, char **argv);
 
 #endif

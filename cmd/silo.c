@@ -39,6 +39,8 @@ static const struct {
          "[-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N] "
          "[--cpu-period N] [--cpu-burst N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus L] "
          "[--cpuset-mems L] [--pids-limit N] [--blkio-weight N] [--cpu-idle N] <container-id>"},
+        {"events", cmd_events, "print stats and OOM events of a container as JSON lines",
+         "[--stats] [--interval DUR] <container-id>"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
 };
 

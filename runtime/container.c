@@ -108,6 +108,7 @@ static int container_load(struct silo_container *c, silo_error_t *err)
                 r = silo_cgroup_open(c->state->cgroup_path, &c->cgroup, err);
                 if (r < 0)
                         return r;
+                silo_cgroup_set_existed(c->cgroup, c->state->cgroup_existed1 - 1);
         }
         return 0;
 }
@@ -287,6 +288,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup, err);
         if (r < 0)
                 goto fail;
+        c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
         if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
@@ -708,6 +710,26 @@ int silo_container_update(const struct silo_context *ctx, const char *id, const 
         /* FIXME: the saved config.json keeps the create-time limits (checkpoint/restore will want
          * the updated ones) */
         return silo_cgroup_apply(c.cgroup, res, err);
+}
+
+int silo_container_watch(const struct silo_context *ctx, const char *id, struct silo_cgroup **ret_cg,
+                         pid_t *ret_pid, unsigned long long *ret_start_time, silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = container_load(&c, err);
+        if (r < 0)
+                return r;
+        if (strcmp(container_status(&c), "stopped") == 0)
+                return silo_error_set(err, 0, "container with id %s is not running", id);
+        if (c.cgroup == NULL)
+                return silo_error_set(err, 0, "container '%s' has no cgroup", id);
+        *ret_pid = c.state->pid;
+        *ret_start_time = c.state->pid_start_time;
+        *ret_cg = TAKE_PTR(c.cgroup);
+        return 0; /* the lock goes with c: a watcher must not block other verbs */
 }
 
 /* ---- run --------------------------------------------------------------------------------- */

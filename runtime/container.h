@@ -91,6 +91,11 @@ int silo_container_update(const struct silo_context *ctx, const char *id, const 
  * status (128+sig); detached: returns once the process runs (its pid in --pid-file). */
 int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_opts *o, int *ret_status,
                         silo_error_t *err);
+struct silo_cgroup;
+/* For `events`: the cgroup and the init (pid + start time) of a container that is not stopped
+ * ("container with id ID is not running" otherwise).  The container lock is not kept. */
+int silo_container_watch(const struct silo_context *ctx, const char *id, struct silo_cgroup **ret_cg,
+                         pid_t *ret_pid, unsigned long long *ret_start_time, silo_error_t *err);
 
 /* Signal names and numbers: "9", "KILL", "SIGKILL", "RTMIN+3". */
 int silo_parse_signal(const char *s);

@@ -206,6 +206,8 @@ int silo_state_write(int dirfd, const struct silo_state *s, silo_error_t *err)
         gen_kv_str(g, "created", s->created);
         gen_kv_str(g, "owner", s->owner);
         gen_kv_str(g, "cgroupPath", s->cgroup_path);
+        gen_str(g, "cgroupExisted1");
+        yajl_gen_integer(g, s->cgroup_existed1);
         gen_kv_str(g, "sandbox", s->sandbox ? s->sandbox : "ns");
         gen_str(g, "systemdCgroup");
         yajl_gen_bool(g, s->systemd_cgroup);
@@ -265,6 +267,7 @@ int silo_state_read(int dirfd, struct silo_state **ret, silo_error_t *err)
         s->created = get_str(root, "created");
         s->owner = get_str(root, "owner");
         s->cgroup_path = get_str(root, "cgroupPath");
+        s->cgroup_existed1 = (int)get_int(root, "cgroupExisted1");
         s->sandbox = get_str(root, "sandbox");
         s->systemd_cgroup = get_bool(root, "systemdCgroup");
         s->started = get_bool(root, "started");

@@ -28,6 +28,9 @@ struct silo_state {
         char *created; /* RFC 3339 */
         char *owner;
         char *cgroup_path;
+        /* 1 + how many leading components of cgroup_path existed before create (0 = unknown):
+         * delete then also removes the empty parents this container's create made */
+        int cgroup_existed1;
         char *sandbox; /* "ns" */
         bool systemd_cgroup;
         bool started;

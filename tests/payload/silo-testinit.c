@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,101 @@ static int cmd_open_write(const char *path)
         return 0;
 }
 
+static int cmd_open_read(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0) {
+                printf("%s\n", errno_name(errno));
+                return 1;
+        }
+        close(fd);
+        printf("ok\n");
+        return 0;
+}
+
+/* mknod PATH c|b MAJ MIN: "ok" or the errno name */
+static int cmd_mknod(const char *path, const char *type, long maj, long min)
+{
+        mode_t t = strcmp(type, "b") == 0 ? S_IFBLK : S_IFCHR;
+
+        if (mknod(path, t | 0666, makedev((unsigned)maj, (unsigned)min)) < 0) {
+                printf("%s\n", errno_name(errno));
+                return 1;
+        }
+        printf("ok\n");
+        return 0;
+}
+
+/* memhog MB [pause]: allocate and touch MB MiB of anonymous memory (progress every 8 MiB), then
+ * exit 0, or with "pause" keep it and wait to be killed */
+static int cmd_memhog(long mb, bool hold)
+{
+        const size_t chunk = 1 << 20;
+
+        if (mb < 0)
+                die("memhog: MB must be >= 0");
+        for (long i = 0; i < mb; i++) {
+                char *p = malloc(chunk);
+                if (p == NULL)
+                        die("memhog: malloc: %s", strerror(errno));
+                memset(p, 0x5a, chunk); /* touch every page: it is charged now */
+                if ((i + 1) % 8 == 0)
+                        printf("allocated %ld MiB\n", i + 1);
+        }
+        printf("memhog done %ld MiB\n", mb);
+        if (hold)
+                return cmd_pause();
+        return 0;
+}
+
+/* forkbomb N: fork pausing children until fork fails or N exist; print "forkbomb K ERRNO"
+ * (ERRNO "none" when all N were forked), then wait to be killed */
+static int cmd_forkbomb(long n)
+{
+        long k = 0;
+        const char *why = "none";
+
+        install_term_handler();
+        for (; k < n; k++) {
+                pid_t p;
+                fflush(stdout);
+                p = fork();
+                if (p < 0) {
+                        why = errno_name(errno);
+                        break;
+                }
+                if (p == 0)
+                        for (;;)
+                                pause();
+        }
+        printf("forkbomb %ld %s\n", k, why);
+        fflush(stdout);
+        while (!got_term) {
+                pause();
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+        }
+        return 0;
+}
+
+/* spin N: N processes (this one and N-1 children) burning CPU until killed */
+static int cmd_spin(long n)
+{
+        volatile unsigned long x = 0;
+
+        for (long i = 1; i < n; i++) {
+                pid_t p = fork();
+                if (p < 0)
+                        die("spin: fork: %s", strerror(errno));
+                if (p == 0)
+                        break;
+        }
+        for (;;)
+                x++;
+        return 0;
+}
+
 static int cmd_sysctl(const char *name)
 {
         char path[PATH_MAX];
@@ -549,7 +645,8 @@ static void usage(FILE *f)
                    "  hostname | domainname | id | caps | seccomp | nonewprivs | cwd | env | getenv NAME\n"
                    "  mounts | cgroup | fds | isatty FD | ttysize | umask | rlimit NAME | oom_score_adj\n"
                    "  pid | ppid | personality | stat PATH | access PATH MODE | open-write PATH\n"
-                   "  mkdir PATH | readlink PATH | sysctl NAME | syscall-errno NAME [ARG]\n",
+                   "  mkdir PATH | readlink PATH | sysctl NAME | syscall-errno NAME [ARG]\n"
+                   "  open-read PATH | mknod PATH c|b MAJ MIN | memhog MB [pause] | forkbomb N | spin N\n",
                 prog);
 }
 
@@ -750,6 +847,26 @@ int main(int argc, char **argv)
         if (strcmp(cmd, "syscall-errno") == 0) {
                 need_args(argc, 1, "syscall-errno NAME [ARG]");
                 return cmd_syscall_errno(argc, argv);
+        }
+        if (strcmp(cmd, "open-read") == 0) {
+                need_args(argc, 1, "open-read PATH");
+                return cmd_open_read(argv[0]);
+        }
+        if (strcmp(cmd, "mknod") == 0) {
+                need_args(argc, 4, "mknod PATH c|b MAJ MIN");
+                return cmd_mknod(argv[0], argv[1], parse_long(argv[2], "major"), parse_long(argv[3], "minor"));
+        }
+        if (strcmp(cmd, "memhog") == 0) {
+                need_args(argc, 1, "memhog MB [pause]");
+                return cmd_memhog(parse_long(argv[0], "MB"), argc > 1 && strcmp(argv[1], "pause") == 0);
+        }
+        if (strcmp(cmd, "forkbomb") == 0) {
+                need_args(argc, 1, "forkbomb N");
+                return cmd_forkbomb(parse_long(argv[0], "count"));
+        }
+        if (strcmp(cmd, "spin") == 0) {
+                need_args(argc, 1, "spin N");
+                return cmd_spin(parse_long(argv[0], "count"));
         }
         fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
         usage(stderr);

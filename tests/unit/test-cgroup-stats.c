@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 #include "tap.h"
+#include "cgroup-helpers.h"
 #include "cgroups/cgroup-internal.h"
 #include "runtime/util.h"
 
@@ -704,70 +705,11 @@ static int run_real_tests(void)
         return done();
 }
 
-/* ---------------------------------------------------------------- safety net (as test-cgroup.c) */
-
-/* Pass 1 thaws and kills everything in the tree, pass 2 removes it. */
-static void sweep(const char *dir, bool remove)
-{
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        _cleanup_free_ char *procs = NULL;
-        struct dirent *de;
-
-        if (d == NULL)
-                return;
-        if (!remove) {
-                silo_cg_write(dir, "freezer.state", "THAWED", NULL, NULL);
-                silo_cg_write(dir, "cgroup.freeze", "0", NULL, NULL);
-                if (silo_cg_read(dir, "cgroup.procs", &procs) == 0)
-                        for (char *l = procs; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-                                if (atoi(l) > 0)
-                                        kill(atoi(l), SIGKILL);
-        }
-        while ((de = readdir(d)) != NULL) {
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sub = silo_xasprintf("%s/%s", dir, de->d_name);
-                sweep(sub, remove);
-        }
-        if (remove)
-                for (int i = 0; i < 300 && rmdir(dir) < 0 && errno == EBUSY; i++) {
-                        while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans of the test child */
-                                ;
-                        usleep(10000);
-                }
-}
-
-static int cleanup(void)
-{
-        int left = 0;
-
-        for (int pass = 0; pass < 2; pass++) {
-                _cleanup_closedir_ DIR *d = opendir(ROOT);
-                struct dirent *de;
-
-                while (d && (de = readdir(d)) != NULL) {
-                        if (de->d_name[0] == '.')
-                                continue;
-                        _cleanup_free_ char *p =
-                            silo_xasprintf(ROOT "/%s/silo-test-stats-%d", de->d_name, (int)test_pid);
-                        if (access(p, F_OK) != 0)
-                                continue;
-                        if (pass == 0) {
-                                printf("# cleanup: removing %s\n", p);
-                                left++;
-                        }
-                        sweep(p, pass == 1);
-                        if (pass == 1 && access(p, F_OK) == 0)
-                                printf("# cleanup: could not remove %s\n", p);
-                }
-        }
-        return left;
-}
+/* ---------------------------------------------------------------- main (safety net: cgroup-helpers.h) */
 
 int main(void)
 {
-        pid_t child;
-        int st = 0;
+        _cleanup_free_ char *name = NULL;
 
         if (geteuid() != 0) {
                 printf("# not root: only the fake-tree tests run\n");
@@ -775,27 +717,6 @@ int main(void)
                 return done();
         }
         test_pid = getpid();
-        /* children orphaned by a crashed test child come to us, to be reaped during cleanup */
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
-        fflush(stdout);
-        child = fork();
-        if (child < 0)
-                return 1;
-        if (child == 0) {
-                alarm(120);
-                int rc = run_real_tests();
-                fflush(stdout);
-                _exit(rc);
-        }
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-                ;
-        if (cleanup() > 0) {
-                printf("# the test left cgroups behind (removed now)\n");
-                return 1;
-        }
-        if (!WIFEXITED(st)) {
-                printf("# test process died (status 0x%x)\n", st);
-                return 1;
-        }
-        return WEXITSTATUS(st);
+        name = silo_xasprintf("silo-test-stats-%d", (int)test_pid);
+        return cg_test_run_forked(name, run_real_tests, 120);
 }
