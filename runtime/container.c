@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "../cgroups/cgroup.h"
+#include "../image/image.h"
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
@@ -460,6 +461,7 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                         silo_error_free(&e);
                 }
         }
+        silo_image_container_cleanup(c->spec); /* image bundles: unmount + remove the dir */
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 
@@ -480,6 +482,7 @@ static int delete_broken(struct silo_container *c, silo_error_t *err)
                 }
         }
         silo_error_free(&e);
+        silo_image_container_cleanup(c->spec);
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 

@@ -2,9 +2,11 @@
 # Install what silo needs to build, test and demo on Debian 12.  Idempotent: installs only what
 # is missing.  The single list of packages the project depends on.
 set -euo pipefail
-BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev)
+BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev
+       libarchive-dev libssl-dev libarchive13 libssl3)
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
-      qemu-system-x86 linux-image-amd64)   # the last two: the cgroup v2 guest (tests/vm)
+      qemu-system-x86 linux-image-amd64   # these two: the cgroup v2 guest (tests/vm)
+      umoci skopeo zstd gzip attr)        # image tests build OCI layouts / docker archives
 FUZZ=(clang libclang-rt-dev)                # `make fuzz` only (opt-in: scripts/install-deps.sh --fuzz)
 want=("${BUILD[@]}" "${TEST[@]}")
 [ "${1:-}" = --fuzz ] && want+=("${FUZZ[@]}")
