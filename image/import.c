@@ -11,6 +11,7 @@
  * then it is renamed into layers/<diff_id>.  A layer already in the store is not read at all.
  */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -279,6 +280,8 @@ static int load_oci(struct source *src, const char *want, const char *path, silo
                 char *b = basename(copy), *dot = strchr(b, '.');
                 if (dot && dot != b)
                         *dot = '\0';
+                for (char *c = b; *c; c++) /* image names are lowercase */
+                        *c = (char)tolower((unsigned char)*c);
                 src->name = silo_xasprintf("%s:%s", b, tag);
         } else if (tag)
                 src->name = TAKE_PTR(tag);

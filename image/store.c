@@ -49,6 +49,12 @@ char *silo_image_ref_normalize(const char *ref, silo_error_t *err)
                 if (!name_char(ref[i]) || (ref[i] == '/' && ref[i + 1] == '/') || (ref[i] == '.' && ref[i + 1] == '.'))
                         return silo_error_set(err, 0, "invalid image name '%s' (lowercase letters, digits, "
                                                       "'._-/' only)", ref), NULL;
+        {
+                /* a ':' inside the name is a registry port: first component, digits only */
+                const char *pc = memchr(ref, ':', nlen), *fs = memchr(ref, '/', nlen);
+                if (pc && (!fs || pc > fs || (size_t)(fs - pc - 1) != strspn(pc + 1, "0123456789") || fs == pc + 1))
+                        return silo_error_set(err, 0, "invalid image name '%s'", ref), NULL;
+        }
         if (colon) {
                 const char *t = colon + 1;
                 size_t tl = strlen(t);
