@@ -19,7 +19,8 @@
 static const char image_usage[] =
         "usage: silo [--data-root DIR] image COMMAND\n\n"
         "commands:\n"
-        "  import PATH [--name NAME[:TAG]]   import an OCI layout dir, OCI archive or docker-save tar\n"
+        "  import PATH[:TAG] [--name NAME[:TAG]] [--ref TAG]\n"
+        "                                    import an OCI layout dir, OCI archive or docker-save tar\n"
         "  ls [--format table|json] [-q]     list images\n"
         "  inspect NAME                      print an image's record and config as JSON\n"
         "  rm NAME                           remove an image (layers stay until prune)\n"
@@ -51,7 +52,8 @@ static int open_store(struct silo_global *g, struct silo_store *s, bool create)
 static int image_import(struct silo_global *g, int argc, char **argv)
 {
         struct silo_import_opts o = {0};
-        const struct silo_opt opts[] = {{"name", 'n', OPT_STRING, &o.name}, {NULL, 0, 0, NULL}};
+        const struct silo_opt opts[] = {{"name", 'n', OPT_STRING, &o.name}, {"ref", 0, OPT_STRING, &o.ref},
+                                        {NULL, 0, 0, NULL}};
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
         _cleanup_free_ char *name = NULL, *path = NULL;
         silo_error_t err = NULL;
@@ -66,6 +68,10 @@ static int image_import(struct silo_global *g, int argc, char **argv)
         }
         path = silo_abs_path(pos[0]);
         free(pos);
+        if (access(path, F_OK) < 0 && strrchr(path, ':') && !o.ref) { /* umoci style PATH:TAG */
+                *strrchr(path, ':') = '\0';
+                o.ref = path + strlen(path) + 1;
+        }
         o.path = path;
         o.progress = isatty(STDOUT_FILENO);
         r = open_store(g, &s, true);

@@ -38,7 +38,9 @@ static const struct {
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
         {"image", cmd_image, "manage images (import, ls, inspect, rm, prune, diff); run/create --image NAME",
          "COMMAND\n\n"
-         "  import PATH [--name NAME[:TAG]]   import an OCI layout dir, OCI archive or docker-save tar\n"
+         "  import PATH[:TAG] [--name NAME[:TAG]] [--ref TAG]\n"
+         "                                    import an OCI layout dir, OCI archive or docker-save tar\n"
+         "                                    (TAG or --ref selects one image of a multi-image source)\n"
          "  ls [--format table|json] [-q]     list images\n"
          "  inspect NAME                      print an image's record and config as JSON\n"
          "  rm NAME                           remove an image (layers stay until prune)\n"

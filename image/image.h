@@ -109,6 +109,7 @@ int silo_store_mktemp(struct silo_store *s, char **ret_rel, silo_error_t *err);
 struct silo_import_opts {
         const char *path;
         const char *name; /* NAME[:TAG] or NULL */
+        const char *ref;  /* selects one image of a multi-image source (tag or full name), or NULL */
         bool progress;
 };
 int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, char **ret_name, silo_error_t *err);

@@ -100,7 +100,7 @@ static char *digest_from_path(const char *p)
         return silo_digest_valid(d) ? TAKE_PTR(d) : silo_xstrdup("");
 }
 
-static int load_docker(struct source *src, const char *want, silo_error_t *err)
+static int load_docker(struct source *src, const char *want, const char *sel, silo_error_t *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
@@ -120,17 +120,18 @@ static int load_docker(struct source *src, const char *want, silo_error_t *err)
         for (size_t i = 0; i < YAJL_GET_ARRAY(root)->len && !entry; i++) {
                 yajl_val e = YAJL_GET_ARRAY(root)->values[i];
                 tags = silo_json_get(e, "RepoTags", NULL, yajl_t_array);
-                for (size_t j = 0; want && tags && j < YAJL_GET_ARRAY(tags)->len; j++) {
+                for (size_t j = 0; (want || sel) && tags && j < YAJL_GET_ARRAY(tags)->len; j++) {
                         yajl_val t = YAJL_GET_ARRAY(tags)->values[j];
                         _cleanup_free_ char *n = YAJL_IS_STRING(t) ? silo_image_ref_normalize(YAJL_GET_STRING(t), NULL)
                                                                    : NULL;
-                        if (n && strcmp(n, want) == 0)
+                        if (n && ((sel && (strcmp(n, sel) == 0 || strcmp(strrchr(n, ':') + 1, sel) == 0)) ||
+                                  (!sel && strcmp(n, want) == 0)))
                                 entry = e;
                 }
         }
         if (!entry) {
-                if (want && YAJL_GET_ARRAY(root)->len > 1) {
-                        r = silo_error_set(err, 0, "manifest.json: no image tagged '%s'", want);
+                if (sel || (want && YAJL_GET_ARRAY(root)->len > 1)) {
+                        r = silo_error_set(err, 0, "manifest.json: no image tagged '%s'", sel ? sel : want);
                         goto out;
                 }
                 entry = YAJL_GET_ARRAY(root)->values[0];
@@ -179,10 +180,10 @@ static bool platform_ok(yajl_val d)
         return (!os || strcmp(os, "linux") == 0) && (!arch || strcmp(arch, "amd64") == 0);
 }
 
-static int load_oci(struct source *src, const char *want, const char *path, silo_error_t *err)
+static int load_oci(struct source *src, const char *want, const char *sel, const char *path, silo_error_t *err)
 {
         _cleanup_free_ char *buf = NULL, *mpath = NULL, *cpath = NULL, *tag = NULL;
-        const char *want_tag = want ? strrchr(want, ':') + 1 : NULL;
+        const char *want_tag = sel ? sel : want ? strrchr(want, ':') + 1 : NULL;
         yajl_val root = NULL, mans, chosen = NULL, m = NULL, layers;
         size_t len;
         int r;
@@ -206,10 +207,10 @@ static int load_oci(struct source *src, const char *want, const char *path, silo
                                 continue; /* unknown media types are not errors (§4.1) */
                         if (!platform_ok(d))
                                 continue;
-                        if (depth == 0 && want && n > 1) {
+                        if (depth == 0 && want_tag && (n > 1 || sel)) {
                                 _cleanup_free_ char *nf = full ? silo_image_ref_normalize(full, NULL) : NULL;
-                                if (!((ref && strcmp(ref, want_tag) == 0) || (ref && strcmp(ref, want) == 0) ||
-                                      (nf && strcmp(nf, want) == 0)))
+                                if (!((ref && strcmp(ref, want_tag) == 0) || (nf && want && strcmp(nf, want) == 0) ||
+                                      (full && strcmp(full, want_tag) == 0)))
                                         continue;
                         }
                         cands++;
@@ -219,12 +220,14 @@ static int load_oci(struct source *src, const char *want, const char *path, silo
                                 tag = silo_xstrdup(full ? full : ref);
                 }
                 if (!chosen) {
-                        r = silo_error_set(err, 0, "index.json: no linux/amd64 image%s%s%s", want ? " tagged '" : "",
-                                           want ? want : "", want ? "'" : "");
+                        r = silo_error_set(err, 0, "index.json: no linux/amd64 image%s%s%s%s", want_tag ? " tagged '" : "",
+                                           want_tag ? want_tag : "", want_tag ? "'" : "",
+                                           sel ? "" : " (select one with PATH:TAG or --ref TAG)");
                         goto out;
                 }
                 if (depth == 0 && cands > 1) {
-                        r = silo_error_set(err, 0, "index.json: %zu images: choose one with --name NAME:TAG", cands);
+                        r = silo_error_set(err, 0, "index.json: %zu images: choose one with PATH:TAG or --ref TAG",
+                                           cands);
                         goto out;
                 }
                 const char *dg = silo_json_string(chosen, "digest", NULL);
@@ -373,9 +376,9 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
         int r;
 
         if (faccessat(src->dirfd, "manifest.json", F_OK, 0) == 0)
-                r = load_docker(src, want, err);
+                r = load_docker(src, want, o->ref, err);
         else if (faccessat(src->dirfd, "index.json", F_OK, 0) == 0 && faccessat(src->dirfd, "oci-layout", F_OK, 0) == 0)
-                r = load_oci(src, want, o->path, err);
+                r = load_oci(src, want, o->ref, o->path, err);
         else
                 return silo_error_set(err, 0, "'%s': neither a docker archive (manifest.json) nor an OCI layout "
                                               "(index.json + oci-layout)", o->path);
