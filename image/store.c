@@ -97,6 +97,15 @@ int silo_store_open(struct silo_store *s, const char *root, bool create, silo_er
         s->dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->dirfd < 0)
                 return silo_error_set(err, errno, "open data root '%s'", root);
+        {
+                /* canonical: container dirs recorded in configs are checked against their
+                 * realpath() when they are removed */
+                char *real = realpath(root, NULL);
+                if (real) {
+                        free(s->root);
+                        s->root = real;
+                }
+        }
         for (size_t i = 0; create && i < ARRAY_SIZE(dirs); i++)
                 if (mkdirat(s->dirfd, dirs[i], 0700) < 0 && errno != EEXIST)
                         return silo_error_set(err, errno, "create '%s/%s'", root, dirs[i]);

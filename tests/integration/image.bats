@@ -438,6 +438,23 @@ import_hostile() {
 	[ -z "$(ls -A "$DATA/blobmap")" ]
 }
 
+@test "image: prune keeps the layers of existing containers" {
+	silo_img image import "$FIX/oci" --name p:v1
+	ns_run '$S run --image p:v1 --net none $ID true || exit 1
+		$S image rm p:v1 && $S image prune >/dev/null || exit 2
+		[ "$(ls $DATA/layers | wc -l)" = 3 ] || exit 3
+		$S delete $ID && $S image prune >/dev/null || exit 4
+		[ -z "$(ls -A $DATA/layers)" ] || exit 5'
+	assert_success
+}
+
+@test "image: a data root reached through a symlink is cleaned up on delete" {
+	silo_img image import "$FIX/oci" --name t:v1
+	ln -s "$DATA" "$TESTDIR/link"
+	ns_run 'S="$S --data-root '"$TESTDIR/link"'"; $S run --image t:v1 --net none $ID true && $S delete $ID && [ -z "$(ls -A $DATA/containers)" ]'
+	assert_success
+}
+
 @test "image: help lists the image commands" {
 	silo_img help
 	assert_output --partial "image"
