@@ -17,19 +17,19 @@
 #include "../runtime/util.h"
 
 static const char image_usage[] =
-        "usage: silo [--data-root DIR] image COMMAND\n\n"
-        "commands:\n"
-        "  import PATH[:TAG] [--name NAME[:TAG]] [--ref TAG]\n"
-        "                                    import an OCI layout dir, OCI archive or docker-save tar\n"
-        "  ls [--format table|json] [-q]     list images\n"
-        "  inspect NAME                      print an image's record and config as JSON\n"
-        "  rm NAME                           remove an image (layers stay until prune)\n"
-        "  prune                             remove layers and blobs no image or container uses\n"
-        "  diff ID [-o FILE]                 write a container's changes as an OCI layer tar\n\n"
-        "containers: silo run|create --image NAME [-e K=V] [-w DIR] [-u USER] [--entrypoint CMD]\n"
-        "  [--read-only] [--hostname H] [-t] [--memory 512m] [--pids-limit N] [--cpus 0.5]\n"
-        "  [--net none|host|bridge|container:ID] [-p [IP:]HOSTPORT:CTRPORT[/tcp|udp]]... [--rm] [-d]\n"
-        "  ID [CMD ARGS...]\n";
+    "usage: silo [--data-root DIR] image COMMAND\n\n"
+    "commands:\n"
+    "  import PATH[:TAG] [--name NAME[:TAG]] [--ref TAG]\n"
+    "                                    import an OCI layout dir, OCI archive or docker-save tar\n"
+    "  ls [--format table|json] [-q]     list images\n"
+    "  inspect NAME                      print an image's record and config as JSON\n"
+    "  rm NAME                           remove an image (layers stay until prune)\n"
+    "  prune                             remove layers and blobs no image or container uses\n"
+    "  diff ID [-o FILE]                 write a container's changes as an OCI layer tar\n\n"
+    "containers: silo run|create --image NAME [-e K=V] [-w DIR] [-u USER] [--entrypoint CMD]\n"
+    "  [--read-only] [--hostname H] [-t] [--memory 512m] [--pids-limit N] [--cpus 0.5]\n"
+    "  [--net none|host|bridge|container:ID] [-p [IP:]HOSTPORT:CTRPORT[/tcp|udp]]... [--rm] [-d]\n"
+    "  ID [CMD ARGS...]\n";
 
 static const char *data_root(struct silo_global *g, char **abs)
 {
@@ -52,8 +52,8 @@ static int open_store(struct silo_global *g, struct silo_store *s, bool create)
 static int image_import(struct silo_global *g, int argc, char **argv)
 {
         struct silo_import_opts o = {0};
-        const struct silo_opt opts[] = {{"name", 'n', OPT_STRING, &o.name}, {"ref", 0, OPT_STRING, &o.ref},
-                                        {NULL, 0, 0, NULL}};
+        const struct silo_opt opts[] = {
+            {"name", 'n', OPT_STRING, &o.name}, {"ref", 0, OPT_STRING, &o.ref}, {NULL, 0, 0, NULL}};
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
         _cleanup_free_ char *name = NULL, *path = NULL;
         silo_error_t err = NULL;
@@ -122,8 +122,8 @@ static int image_ls(struct silo_global *g, int argc, char **argv)
 {
         const char *format = "table";
         bool quiet = false;
-        const struct silo_opt opts[] = {{"format", 'f', OPT_STRING, &format}, {"quiet", 'q', OPT_BOOL, &quiet},
-                                        {NULL, 0, 0, NULL}};
+        const struct silo_opt opts[] = {
+            {"format", 'f', OPT_STRING, &format}, {"quiet", 'q', OPT_BOOL, &quiet}, {NULL, 0, 0, NULL}};
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
         struct silo_image_rec *v = NULL;
         silo_error_t err = NULL;
@@ -161,8 +161,8 @@ static int image_ls(struct silo_global *g, int argc, char **argv)
                                 printf("%s\n", v[i].name);
                                 continue;
                         }
-                        printf("%-40s %-14.12s %-7zu %-12llu %s\n", v[i].name, v[i].id + 7, silo_strv_len(v[i].layers),
-                               (unsigned long long)v[i].size, v[i].created);
+                        printf("%-40s %-14.12s %-7zu %-12llu %s\n", v[i].name, v[i].id + 7,
+                               silo_strv_len(v[i].layers), (unsigned long long)v[i].size, v[i].created);
                 }
         }
         silo_image_recs_free(v, n);
@@ -277,8 +277,8 @@ int cmd_image(struct silo_global *g, int argc, char **argv)
         static const struct {
                 const char *name;
                 int (*fn)(struct silo_global *g, int argc, char **argv);
-        } verbs[] = {{"import", image_import}, {"ls", image_ls},           {"list", image_ls},
-                     {"inspect", image_inspect}, {"rm", image_rm},         {"prune", image_prune},
+        } verbs[] = {{"import", image_import},   {"ls", image_ls},      {"list", image_ls},
+                     {"inspect", image_inspect}, {"rm", image_rm},      {"prune", image_prune},
                      {"diff", image_diff},       {"export", image_diff}};
 
         if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -302,7 +302,8 @@ int cmd_image(struct silo_global *g, int argc, char **argv)
 bool silo_cmd_wants_image(int argc, char **argv)
 {
         for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-                if (!strcmp(argv[i], "--image") || !strncmp(argv[i], "--image=", 8) || !strcmp(argv[i], "-image"))
+                if (!strcmp(argv[i], "--image") || !strncmp(argv[i], "--image=", 8) ||
+                    !strcmp(argv[i], "-image"))
                         return true;
         return false;
 }
@@ -338,18 +339,30 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         int preserve_fds = 0;
         _cleanup_strv_free_ char **env = NULL, **publish = NULL;
         const struct silo_opt opts[] = {
-                {"image", 0, OPT_STRING, &io.image},       {"env", 'e', OPT_STRV, &env},
-                {"workdir", 'w', OPT_STRING, &io.workdir}, {"user", 'u', OPT_STRING, &io.user},
-                {"entrypoint", 0, OPT_STRING, &io.entrypoint}, {"read-only", 0, OPT_BOOL, &io.read_only},
-                {"hostname", 0, OPT_STRING, &io.hostname}, {"tty", 't', OPT_BOOL, &io.tty},
-                {"memory", 'm', OPT_STRING, &io.memory},   {"pids-limit", 0, OPT_STRING, &pids},
-                {"cpus", 0, OPT_STRING, &io.cpus},         {"net", 0, OPT_STRING, &io.net},
-                {"network", 0, OPT_STRING, &io.net},       {"publish", 'p', OPT_STRV, &publish},
-                {"rm", 0, OPT_BOOL, &rm},                  {"detach", 'd', OPT_BOOL, &detach},
-                {"pid-file", 0, OPT_STRING, &pid_file},    {"console-socket", 0, OPT_STRING, &console},
-                {"pidfd-socket", 0, OPT_STRING, &pidfd},   {"no-pivot", 0, OPT_BOOL, &no_pivot},
-                {"keep", 0, OPT_BOOL, &keep},              {"no-new-keyring", 0, OPT_BOOL, &no_new_keyring},
-                {"preserve-fds", 0, OPT_INT, &preserve_fds}, {NULL, 0, 0, NULL},
+            {"image", 0, OPT_STRING, &io.image},
+            {"env", 'e', OPT_STRV, &env},
+            {"workdir", 'w', OPT_STRING, &io.workdir},
+            {"user", 'u', OPT_STRING, &io.user},
+            {"entrypoint", 0, OPT_STRING, &io.entrypoint},
+            {"read-only", 0, OPT_BOOL, &io.read_only},
+            {"hostname", 0, OPT_STRING, &io.hostname},
+            {"tty", 't', OPT_BOOL, &io.tty},
+            {"memory", 'm', OPT_STRING, &io.memory},
+            {"pids-limit", 0, OPT_STRING, &pids},
+            {"cpus", 0, OPT_STRING, &io.cpus},
+            {"net", 0, OPT_STRING, &io.net},
+            {"network", 0, OPT_STRING, &io.net},
+            {"publish", 'p', OPT_STRV, &publish},
+            {"rm", 0, OPT_BOOL, &rm},
+            {"detach", 'd', OPT_BOOL, &detach},
+            {"pid-file", 0, OPT_STRING, &pid_file},
+            {"console-socket", 0, OPT_STRING, &console},
+            {"pidfd-socket", 0, OPT_STRING, &pidfd},
+            {"no-pivot", 0, OPT_BOOL, &no_pivot},
+            {"keep", 0, OPT_BOOL, &keep},
+            {"no-new-keyring", 0, OPT_BOOL, &no_new_keyring},
+            {"preserve-fds", 0, OPT_INT, &preserve_fds},
+            {NULL, 0, 0, NULL},
         };
         const char *verb = is_run ? "run" : "create";
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
@@ -362,8 +375,8 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 return silo_cmd_fail(&err);
         if (npos < 1) {
                 free(pos);
-                return silo_cmd_usage(verb, "requires a container id (\"silo %s --image NAME [options] ID [CMD...]\")",
-                                      verb);
+                return silo_cmd_usage(
+                    verb, "requires a container id (\"silo %s --image NAME [options] ID [CMD...]\")", verb);
         }
         io.id = pos[0];
         io.args = npos > 1 ? pos + 1 : NULL;
@@ -409,7 +422,8 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         co.preserve_fds = preserve_fds;
         co.detach = is_run ? detach : true;
         co.keep = !rm; /* like docker: a stopped image container stays until `delete` unless --rm */
-        r = is_run ? silo_container_run(&g->ctx, &co, &status, &err) : silo_container_create(&g->ctx, &co, &err);
+        r = is_run ? silo_container_run(&g->ctx, &co, &status, &err)
+                   : silo_container_create(&g->ctx, &co, &err);
         free(pos);
         if (r < 0) {
                 silo_error_t e = NULL;

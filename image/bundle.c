@@ -48,12 +48,22 @@ int silo_parse_bytes(const char *s, int64_t *ret)
                 return -EINVAL;
         switch (tolower((unsigned char)*end)) {
         case '\0':
-        case 'b': break;
-        case 'k': mul = 1ULL << 10; break;
-        case 'm': mul = 1ULL << 20; break;
-        case 'g': mul = 1ULL << 30; break;
-        case 't': mul = 1ULL << 40; break;
-        default: return -EINVAL;
+        case 'b':
+                break;
+        case 'k':
+                mul = 1ULL << 10;
+                break;
+        case 'm':
+                mul = 1ULL << 20;
+                break;
+        case 'g':
+                mul = 1ULL << 30;
+                break;
+        case 't':
+                mul = 1ULL << 40;
+                break;
+        default:
+                return -EINVAL;
         }
         if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && end[2] == '\0' && mul > 1))
                 return -EINVAL;
@@ -229,7 +239,8 @@ int silo_image_resolve_user(int rootfd, const char *user, struct silo_user_spec 
                         _cleanup_free_ char *f = gl ? field(gl, 2) : NULL;
                         if (!f || silo_parse_u64(f, &v) < 0) {
                                 silo_user_spec_free(ret);
-                                return silo_error_set(err, 0, "group '%s' not found in the image's /etc/group", g);
+                                return silo_error_set(err, 0,
+                                                      "group '%s' not found in the image's /etc/group", g);
                         }
                         ret->gid = (uint32_t)v;
                 }
@@ -239,9 +250,11 @@ int silo_image_resolve_user(int rootfd, const char *user, struct silo_user_spec 
                         _cleanup_free_ char *mem = field(l, 3), *gid = field(l, 2);
                         if (!mem || !gid || silo_parse_u64(gid, &v) < 0)
                                 continue;
-                        for (char *save = NULL, *m = strtok_r(mem, ",", &save); m; m = strtok_r(NULL, ",", &save))
+                        for (char *save = NULL, *m = strtok_r(mem, ",", &save); m;
+                             m = strtok_r(NULL, ",", &save))
                                 if (strcmp(m, u) == 0 && (uint32_t)v != ret->gid) {
-                                        ret->gids = silo_xrealloc(ret->gids, sizeof(uint32_t) * (ret->ngids + 1));
+                                        ret->gids =
+                                            silo_xrealloc(ret->gids, sizeof(uint32_t) * (ret->ngids + 1));
                                         ret->gids[ret->ngids++] = (uint32_t)v;
                                 }
                 }
@@ -299,33 +312,36 @@ static void put_annot(struct silo_buf *b, bool *first, const char *k, const char
 }
 
 static const char mounts_json[] =
-        "\t\"mounts\": [\n"
-        "\t\t{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-        "\t\t{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
-        "\t\t \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
-        "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
-        "\t\t \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\"]},\n"
-        "\t\t{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
-        "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
-        "\t\t{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
-        "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
-        "\t\t{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
-        "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
-        "\t\t{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\",\n"
-        "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]}\n"
-        "\t],\n";
+    "\t\"mounts\": [\n"
+    "\t\t{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+    "\t\t{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+    "\t\t \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+    "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
+    "\t\t \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", "
+    "\"gid=5\"]},\n"
+    "\t\t{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
+    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+    "\t\t{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
+    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
+    "\t\t{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
+    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
+    "\t\t{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\",\n"
+    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]}\n"
+    "\t],\n";
 
 static const char paths_json[] =
-        "\t\t\"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\",\n"
-        "\t\t\t\"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\",\n"
-        "\t\t\t\"/sys/firmware\", \"/proc/scsi\"],\n"
-        "\t\t\"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\",\n"
-        "\t\t\t\"/proc/sysrq-trigger\"]\n";
+    "\t\t\"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\",\n"
+    "\t\t\t\"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\",\n"
+    "\t\t\t\"/sys/firmware\", \"/proc/scsi\"],\n"
+    "\t\t\"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\",\n"
+    "\t\t\t\"/proc/sysrq-trigger\"]\n";
 
 int silo_image_gen_config(const char *image_config, size_t len, const struct silo_image_run_opts *o,
-                          const struct silo_user_spec *user, const char *container_dir, char **ret, silo_error_t *err)
+                          const struct silo_user_spec *user, const char *container_dir, char **ret,
+                          silo_error_t *err)
 {
-        _cleanup_strv_free_ char **args = silo_xmalloc0(sizeof(char *)), **env = silo_xmalloc0(sizeof(char *));
+        _cleanup_strv_free_ char **args = silo_xmalloc0(sizeof(char *)),
+                                 **env = silo_xmalloc0(sizeof(char *));
         struct silo_buf b = {0};
         yajl_val root = NULL, c, v;
         const char *net = o->net ? o->net : "bridge", *cwd;
@@ -349,7 +365,8 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
         } else if (!o->entrypoint)
                 strv_from_json(silo_json_get(c, "Cmd", NULL, yajl_t_array), &args);
         if (!args[0]) {
-                r = silo_error_set(err, 0, "image '%s' has neither Entrypoint nor Cmd: give a command", o->image);
+                r = silo_error_set(err, 0, "image '%s' has neither Entrypoint nor Cmd: give a command",
+                                   o->image);
                 goto out;
         }
         cwd = o->workdir && *o->workdir ? o->workdir : silo_json_string(c, "WorkingDir", NULL);
@@ -405,7 +422,8 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
 
         silo_buf_puts(&b, "{\n\t\"ociVersion\": \"1.2.1\",\n\t\"process\": {\n");
         silo_buf_printf(&b, "\t\t\"terminal\": %s,\n", o->tty ? "true" : "false");
-        silo_buf_printf(&b, "\t\t\"user\": {\"uid\": %u, \"gid\": %u", user ? user->uid : 0, user ? user->gid : 0);
+        silo_buf_printf(&b, "\t\t\"user\": {\"uid\": %u, \"gid\": %u", user ? user->uid : 0,
+                        user ? user->gid : 0);
         if (user && user->ngids) {
                 silo_buf_puts(&b, ", \"additionalGids\": [");
                 for (size_t i = 0; i < user->ngids; i++)
@@ -418,14 +436,16 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
         put_strv(&b, env);
         silo_buf_puts(&b, ",\n\t\t\"cwd\": ");
         silo_json_str(&b, cwd);
-        silo_buf_puts(&b, ",\n\t\t\"capabilities\": {\n"
-                          "\t\t\t\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-                          "\t\t\t\"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-                          "\t\t\t\"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
-                          "\t\t},\n"
-                          "\t\t\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
-                          "\t\t\"noNewPrivileges\": true\n\t},\n");
-        silo_buf_printf(&b, "\t\"root\": {\"path\": \"rootfs\", \"readonly\": %s},\n", o->read_only ? "true" : "false");
+        silo_buf_puts(&b,
+                      ",\n\t\t\"capabilities\": {\n"
+                      "\t\t\t\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+                      "\t\t\t\"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+                      "\t\t\t\"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
+                      "\t\t},\n"
+                      "\t\t\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
+                      "\t\t\"noNewPrivileges\": true\n\t},\n");
+        silo_buf_printf(&b, "\t\"root\": {\"path\": \"rootfs\", \"readonly\": %s},\n",
+                        o->read_only ? "true" : "false");
         silo_buf_puts(&b, "\t\"hostname\": ");
         silo_json_str(&b, hostname);
         silo_buf_puts(&b, ",\n");
@@ -434,8 +454,10 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
         /* annotations: implicit image ones, Labels (win, except run.silo.*), then silo's own */
         silo_buf_puts(&b, "\t\"annotations\": {");
         {
-                static const char *const keys[][2] = {{"os", "os"}, {"architecture", "architecture"},
-                                                      {"variant", "variant"}, {"author", "author"},
+                static const char *const keys[][2] = {{"os", "os"},
+                                                      {"architecture", "architecture"},
+                                                      {"variant", "variant"},
+                                                      {"author", "author"},
                                                       {"created", "created"}};
                 v = silo_json_get(c, "Labels", NULL, yajl_t_object);
                 for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -445,8 +467,9 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
                                 put_annot(&b, &first, k, val);
                 }
                 const char *ss = silo_json_string(c, "StopSignal", NULL);
-                if (ss && !(v && yajl_tree_get(v, (const char *[]){"org.opencontainers.image.stopSignal", NULL},
-                                               yajl_t_any)))
+                if (ss &&
+                    !(v && yajl_tree_get(v, (const char *[]){"org.opencontainers.image.stopSignal", NULL},
+                                         yajl_t_any)))
                         put_annot(&b, &first, "org.opencontainers.image.stopSignal", ss);
                 yajl_val ep = silo_json_get(c, "ExposedPorts", NULL, yajl_t_object);
                 if (ep && YAJL_GET_OBJECT(ep)->len) {
@@ -458,7 +481,8 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
                 }
                 for (size_t i = 0; v && i < YAJL_GET_OBJECT(v)->len; i++) {
                         const char *k = YAJL_GET_OBJECT(v)->keys[i];
-                        if (silo_str_has_prefix(k, "run.silo.") || !YAJL_IS_STRING(YAJL_GET_OBJECT(v)->values[i]))
+                        if (silo_str_has_prefix(k, "run.silo.") ||
+                            !YAJL_IS_STRING(YAJL_GET_OBJECT(v)->values[i]))
                                 continue;
                         put_annot(&b, &first, k, YAJL_GET_STRING(YAJL_GET_OBJECT(v)->values[i]));
                 }
@@ -474,15 +498,17 @@ int silo_image_gen_config(const char *image_config, size_t len, const struct sil
                 put_annot(&b, &first, "run.silo.ports", p.data ? p.data : "");
                 silo_buf_free(&p);
         }
-        silo_buf_puts(&b, "\n\t},\n\t\"linux\": {\n\t\t\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]");
+        silo_buf_puts(&b, "\n\t},\n\t\"linux\": {\n\t\t\"resources\": {\"devices\": [{\"allow\": false, "
+                          "\"access\": \"rwm\"}]");
         if (mem)
                 silo_buf_printf(&b, ", \"memory\": {\"limit\": %lld}", (long long)mem);
         if (o->pids_limit)
                 silo_buf_printf(&b, ", \"pids\": {\"limit\": %lld}", (long long)o->pids_limit);
         if (quota)
                 silo_buf_printf(&b, ", \"cpu\": {\"quota\": %lld, \"period\": 100000}", (long long)quota);
-        silo_buf_puts(&b, "},\n\t\t\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
-                          "{\"type\": \"mount\"}, {\"type\": \"cgroup\"}");
+        silo_buf_puts(
+            &b, "},\n\t\t\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
+                "{\"type\": \"mount\"}, {\"type\": \"cgroup\"}");
         if (strcmp(net, "none") == 0 || strcmp(net, "bridge") == 0)
                 silo_buf_puts(&b, ", {\"type\": \"network\"}");
         else if (silo_str_has_prefix(net, "container:")) {

@@ -34,7 +34,8 @@ static char *config_user(const char *cfg)
 
 /* Mount the overlay with the new mount API, one "lowerdir+" per layer (no page-size limit on
  * the option string, kernel >= 6.8); fall back to mount(2) with lowerdir=a:b:c. */
-static int mount_overlay(char **lowers, const char *upper, const char *work, const char *target, silo_error_t *err)
+static int mount_overlay(char **lowers, const char *upper, const char *work, const char *target,
+                         silo_error_t *err)
 {
         _cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC), mnt = -1;
         struct silo_buf b = {0};
@@ -56,7 +57,8 @@ static int mount_overlay(char **lowers, const char *upper, const char *work, con
         silo_buf_printf(&b, ",upperdir=%s,workdir=%s", upper, work);
         if (b.len >= 4096) {
                 silo_buf_free(&b);
-                return silo_error_set(err, E2BIG, "mount overlay on '%s': too many layers for this kernel", target);
+                return silo_error_set(err, E2BIG, "mount overlay on '%s': too many layers for this kernel",
+                                      target);
         }
         if (mount("overlay", target, "overlay", 0, b.data) < 0) {
                 int e = errno;
@@ -72,8 +74,8 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
 {
         struct silo_image_rec *v = NULL;
         struct silo_user_spec user = {0};
-        _cleanup_free_ char *dir = NULL, *cfg = NULL, *out = NULL, *rootfs = NULL, *upper = NULL, *work = NULL,
-                            *image_name = NULL;
+        _cleanup_free_ char *dir = NULL, *cfg = NULL, *out = NULL, *rootfs = NULL, *upper = NULL,
+                            *work = NULL, *image_name = NULL;
         _cleanup_strv_free_ char **lowers = silo_xmalloc0(sizeof(char *));
         _cleanup_close_ int dfd = -1, rootfd = -1;
         struct silo_buf layers = {0};
@@ -92,8 +94,8 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         }
         for (size_t j = 0; v[i].layers[j]; j++) {
                 if (!silo_store_has_layer(s, v[i].layers[j])) {
-                        r = silo_error_set(err, ENOENT, "image '%s': layer '%s' is missing from the store", o->image,
-                                           v[i].layers[j]);
+                        r = silo_error_set(err, ENOENT, "image '%s': layer '%s' is missing from the store",
+                                           o->image, v[i].layers[j]);
                         silo_image_recs_free(v, n);
                         return r;
                 }
@@ -113,7 +115,8 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         dir = silo_xasprintf("%s/containers/%s", s->root, o->id);
         if (mkdir(dir, 0700) < 0) {
                 r = silo_error_set(err, errno, "create container dir '%s'%s", dir,
-                                   errno == EEXIST ? " (a container with this ID exists in the data root)" : "");
+                                   errno == EEXIST ? " (a container with this ID exists in the data root)"
+                                                   : "");
                 goto early;
         }
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -160,14 +163,13 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         silo_buf_free(&layers);
         *ret_dir = TAKE_PTR(dir);
         return 0;
-fail:
-        {
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(dir, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
+fail : {
+        silo_error_t e = NULL;
+        if (silo_image_bundle_remove(dir, &e) < 0) {
+                silo_warn("%s, ignoring", e->msg);
+                silo_error_free(&e);
         }
+}
 early:
         silo_buf_free(&layers);
         return r;
@@ -201,7 +203,8 @@ static int validate_dir(const char *dir, int *ret_parent, char **ret_id, silo_er
         {
                 _cleanup_free_ char *m = silo_xasprintf("%s/" MARKER, id);
                 if (fstatat(parent, m, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-                        return silo_error_set(err, EINVAL, "'%s' is not a silo container dir (no " MARKER ")", dir);
+                        return silo_error_set(err, EINVAL, "'%s' is not a silo container dir (no " MARKER ")",
+                                              dir);
         }
         *ret_parent = TAKE_FD(parent);
         *ret_id = silo_xstrdup(id);

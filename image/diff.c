@@ -64,7 +64,8 @@ static int put(struct walker *w, const char *name, const struct stat *st, mode_t
                         if (n > left)
                                 n = (ssize_t)left;
                         if (SA(archive_write_data)(w->a, buf, (size_t)n) < 0) {
-                                r = silo_error_set(err, 0, "write '%s': %s", name, SA(archive_error_string)(w->a));
+                                r = silo_error_set(err, 0, "write '%s': %s", name,
+                                                   SA(archive_error_string)(w->a));
                                 goto out;
                         }
                         left -= n;
@@ -106,13 +107,16 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
                         r = put(w, wh, &z, AE_IFREG, NULL, NULL, -1, err);
                 } else if (S_ISDIR(st.st_mode)) {
                         char v[4];
-                        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        int fd =
+                            openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         _cleanup_free_ char *sub = silo_xasprintf("%s/", name);
                         if (fd < 0)
                                 return silo_error_set(err, errno, "open '%s'", name);
                         r = put(w, name, &st, AE_IFDIR, NULL, NULL, -1, err);
-                        if (r == 0 && (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 ||
-                                       fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1) && v[0] == 'y') {
+                        if (r == 0 &&
+                            (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 ||
+                             fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1) &&
+                            v[0] == 'y') {
                                 _cleanup_free_ char *opq = silo_xasprintf("%s.wh..wh..opq", sub);
                                 struct stat z = {.st_mode = 0, .st_mtim = st.st_mtim};
                                 r = put(w, opq, &z, AE_IFREG, NULL, NULL, -1, err);
@@ -129,14 +133,16 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
                         if (hl) {
                                 r = put(w, name, &st, AE_IFREG, NULL, hl, -1, err);
                         } else {
-                                _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                                _cleanup_close_ int fd =
+                                    openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                                 if (fd < 0)
                                         return silo_error_set(err, errno, "open '%s'", name);
                                 r = put(w, name, &st, AE_IFREG, NULL, NULL, fd, err);
                                 if (st.st_nlink > 1) {
-                                        w->links = silo_xrealloc(w->links, sizeof(*w->links) * (w->nlinks + 1));
-                                        w->links[w->nlinks++] = (struct link_seen){st.st_dev, st.st_ino,
-                                                                                   silo_xstrdup(name)};
+                                        w->links =
+                                            silo_xrealloc(w->links, sizeof(*w->links) * (w->nlinks + 1));
+                                        w->links[w->nlinks++] =
+                                            (struct link_seen){st.st_dev, st.st_ino, silo_xstrdup(name)};
                                 }
                         }
                 } else if (S_ISLNK(st.st_mode)) {
@@ -147,7 +153,10 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
                         t[n] = '\0';
                         r = put(w, name, &st, AE_IFLNK, t, NULL, -1, err);
                 } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
-                        r = put(w, name, &st, S_ISCHR(st.st_mode) ? AE_IFCHR : S_ISBLK(st.st_mode) ? AE_IFBLK : AE_IFIFO,
+                        r = put(w, name, &st,
+                                S_ISCHR(st.st_mode)   ? AE_IFCHR
+                                : S_ISBLK(st.st_mode) ? AE_IFBLK
+                                                      : AE_IFIFO,
                                 NULL, NULL, -1, err);
                 }
                 if (r < 0)

@@ -34,10 +34,11 @@ int silo_image_dl_load(silo_error_t *err)
 
         if (loaded)
                 return 0;
-        _Static_assert(sizeof(silo_archive_api) == sizeof(anames) / sizeof(anames[0]) * sizeof(void *), "api");
+        _Static_assert(sizeof(silo_archive_api) == sizeof(anames) / sizeof(anames[0]) * sizeof(void *),
+                       "api");
         _Static_assert(sizeof(silo_crypto_api) == sizeof(cnames) / sizeof(cnames[0]) * sizeof(void *), "api");
-        r = load(SILO_LIBARCHIVE_SONAME, anames, (void **)&silo_archive_api, sizeof(anames) / sizeof(anames[0]),
-                 err);
+        r = load(SILO_LIBARCHIVE_SONAME, anames, (void **)&silo_archive_api,
+                 sizeof(anames) / sizeof(anames[0]), err);
         if (r == 0)
                 r = load(SILO_LIBCRYPTO_SONAME, cnames, (void **)&silo_crypto_api,
                          sizeof(cnames) / sizeof(cnames[0]), err);

@@ -95,8 +95,10 @@ int silo_store_find(const struct silo_image_rec *v, size_t n, const char *ref, s
 /* layers/<hex>/diff path for a diff_id (allocated) */
 char *silo_store_layer_path(struct silo_store *s, const char *diff_id);
 bool silo_store_has_layer(struct silo_store *s, const char *diff_id);
-int silo_store_put_blob(struct silo_store *s, const char *digest, const void *data, size_t len, silo_error_t *err);
-int silo_store_read_blob(struct silo_store *s, const char *digest, char **ret, size_t *len, silo_error_t *err);
+int silo_store_put_blob(struct silo_store *s, const char *digest, const void *data, size_t len,
+                        silo_error_t *err);
+int silo_store_read_blob(struct silo_store *s, const char *digest, char **ret, size_t *len,
+                         silo_error_t *err);
 /* register image (replacing a record with the same name) under the index lock */
 int silo_store_add_image(struct silo_store *s, const struct silo_image_rec *rec, silo_error_t *err);
 int silo_store_remove_image(struct silo_store *s, const char *ref, silo_error_t *err);
@@ -112,13 +114,14 @@ struct silo_import_opts {
         const char *ref;  /* selects one image of a multi-image source (tag or full name), or NULL */
         bool progress;
 };
-int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, char **ret_name, silo_error_t *err);
+int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, char **ret_name,
+                      silo_error_t *err);
 
 /* ---- bundle.c ---- */
 struct silo_image_run_opts {
         const char *image, *id;
-        char **args;        /* CMD ARGS... replacing Cmd, may be NULL */
-        char **env;         /* K=V */
+        char **args; /* CMD ARGS... replacing Cmd, may be NULL */
+        char **env;  /* K=V */
         const char *entrypoint, *workdir, *user, *hostname, *net, *memory, *cpus;
         char **publish;
         int64_t pids_limit; /* 0 = none */

@@ -84,7 +84,8 @@ static char *blob_path(const char *digest, silo_error_t *err)
 {
         if (!silo_digest_valid(digest))
                 return silo_error_set(err, 0, "unsupported or invalid digest '%s' (sha256 only)",
-                                      digest ? digest : ""), NULL;
+                                      digest ? digest : ""),
+                       NULL;
         return silo_xasprintf("blobs/sha256/%s", digest + 7);
 }
 
@@ -122,8 +123,8 @@ static int load_docker(struct source *src, const char *want, const char *sel, si
                 tags = silo_json_get(e, "RepoTags", NULL, yajl_t_array);
                 for (size_t j = 0; (want || sel) && tags && j < YAJL_GET_ARRAY(tags)->len; j++) {
                         yajl_val t = YAJL_GET_ARRAY(tags)->values[j];
-                        _cleanup_free_ char *n = YAJL_IS_STRING(t) ? silo_image_ref_normalize(YAJL_GET_STRING(t), NULL)
-                                                                   : NULL;
+                        _cleanup_free_ char *n =
+                            YAJL_IS_STRING(t) ? silo_image_ref_normalize(YAJL_GET_STRING(t), NULL) : NULL;
                         if (n && ((sel && (strcmp(n, sel) == 0 || strcmp(strrchr(n, ':') + 1, sel) == 0)) ||
                                   (!sel && strcmp(n, want) == 0)))
                                 entry = e;
@@ -153,7 +154,8 @@ static int load_docker(struct source *src, const char *want, const char *sel, si
                         if (!silo_digest_valid(cd))
                                 cd[0] = '\0';
                 }
-                r = read_src(src, cfg, *cd ? cd : NULL, &src->config, &src->config_len, &src->config_digest, err);
+                r = read_src(src, cfg, *cd ? cd : NULL, &src->config, &src->config_len, &src->config_digest,
+                             err);
                 if (r < 0)
                         goto out;
         }
@@ -176,11 +178,13 @@ out:
 
 static bool platform_ok(yajl_val d)
 {
-        const char *os = silo_json_string(d, "platform", "os"), *arch = silo_json_string(d, "platform", "architecture");
+        const char *os = silo_json_string(d, "platform", "os"),
+                   *arch = silo_json_string(d, "platform", "architecture");
         return (!os || strcmp(os, "linux") == 0) && (!arch || strcmp(arch, "amd64") == 0);
 }
 
-static int load_oci(struct source *src, const char *want, const char *sel, const char *path, silo_error_t *err)
+static int load_oci(struct source *src, const char *want, const char *sel, const char *path,
+                    silo_error_t *err)
 {
         _cleanup_free_ char *buf = NULL, *mpath = NULL, *cpath = NULL, *tag = NULL;
         const char *want_tag = sel ? sel : want ? strrchr(want, ':') + 1 : NULL;
@@ -201,7 +205,8 @@ static int load_oci(struct source *src, const char *want, const char *sel, const
                 for (size_t i = 0; i < n; i++) {
                         yajl_val d = YAJL_GET_ARRAY(mans)->values[i];
                         const char *mt = silo_json_string(d, "mediaType", NULL);
-                        const char *ref = silo_json_string(d, "annotations", "org.opencontainers.image.ref.name");
+                        const char *ref =
+                            silo_json_string(d, "annotations", "org.opencontainers.image.ref.name");
                         const char *full = silo_json_string(d, "annotations", "io.containerd.image.name");
                         if (mt && !strstr(mt, "manifest") && !strstr(mt, "index"))
                                 continue; /* unknown media types are not errors (§4.1) */
@@ -209,7 +214,8 @@ static int load_oci(struct source *src, const char *want, const char *sel, const
                                 continue;
                         if (depth == 0 && want_tag && (n > 1 || sel)) {
                                 _cleanup_free_ char *nf = full ? silo_image_ref_normalize(full, NULL) : NULL;
-                                if (!((ref && strcmp(ref, want_tag) == 0) || (nf && want && strcmp(nf, want) == 0) ||
+                                if (!((ref && strcmp(ref, want_tag) == 0) ||
+                                      (nf && want && strcmp(nf, want) == 0) ||
                                       (full && strcmp(full, want_tag) == 0)))
                                         continue;
                         }
@@ -220,14 +226,15 @@ static int load_oci(struct source *src, const char *want, const char *sel, const
                                 tag = silo_xstrdup(full ? full : ref);
                 }
                 if (!chosen) {
-                        r = silo_error_set(err, 0, "index.json: no linux/amd64 image%s%s%s%s", want_tag ? " tagged '" : "",
-                                           want_tag ? want_tag : "", want_tag ? "'" : "",
+                        r = silo_error_set(err, 0, "index.json: no linux/amd64 image%s%s%s%s",
+                                           want_tag ? " tagged '" : "", want_tag ? want_tag : "",
+                                           want_tag ? "'" : "",
                                            sel ? "" : " (select one with PATH:TAG or --ref TAG)");
                         goto out;
                 }
                 if (depth == 0 && cands > 1) {
-                        r = silo_error_set(err, 0, "index.json: %zu images: choose one with PATH:TAG or --ref TAG",
-                                           cands);
+                        r = silo_error_set(
+                            err, 0, "index.json: %zu images: choose one with PATH:TAG or --ref TAG", cands);
                         goto out;
                 }
                 const char *dg = silo_json_string(chosen, "digest", NULL);
@@ -345,7 +352,8 @@ static int import_layer(struct silo_store *s, struct source *src, size_t i, cons
         if (*want_blob == '\0')
                 want_blob = res.blob_digest;
         if (strcmp(want_blob, diff_id) != 0) {
-                _cleanup_free_ char *bm = silo_xasprintf("blobmap/%s", want_blob + 7), *v = silo_xasprintf("%s\n", diff_id);
+                _cleanup_free_ char *bm = silo_xasprintf("blobmap/%s", want_blob + 7),
+                                    *v = silo_xasprintf("%s\n", diff_id);
                 silo_write_file_atomic_at(s->dirfd, bm, v, strlen(v), 0600, NULL);
         }
         return 0;
@@ -365,8 +373,8 @@ static uint64_t stored_size(struct silo_store *s, const char *diff_id)
         return v;
 }
 
-static int import_from(struct silo_store *s, struct source *src, const struct silo_import_opts *o, const char *want,
-                       char **ret_name, silo_error_t *err)
+static int import_from(struct silo_store *s, struct source *src, const struct silo_import_opts *o,
+                       const char *want, char **ret_name, silo_error_t *err)
 {
         struct silo_image_rec rec = {0};
         struct silo_unpack_limits lim;
@@ -377,11 +385,14 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
 
         if (faccessat(src->dirfd, "manifest.json", F_OK, 0) == 0)
                 r = load_docker(src, want, o->ref, err);
-        else if (faccessat(src->dirfd, "index.json", F_OK, 0) == 0 && faccessat(src->dirfd, "oci-layout", F_OK, 0) == 0)
+        else if (faccessat(src->dirfd, "index.json", F_OK, 0) == 0 &&
+                 faccessat(src->dirfd, "oci-layout", F_OK, 0) == 0)
                 r = load_oci(src, want, o->ref, o->path, err);
         else
-                return silo_error_set(err, 0, "'%s': neither a docker archive (manifest.json) nor an OCI layout "
-                                              "(index.json + oci-layout)", o->path);
+                return silo_error_set(err, 0,
+                                      "'%s': neither a docker archive (manifest.json) nor an OCI layout "
+                                      "(index.json + oci-layout)",
+                                      o->path);
         if (r < 0)
                 return silo_error_wrap(err, "'%s'", o->path);
         if (want)
@@ -389,7 +400,8 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
         else if (src->name && (name = silo_image_ref_normalize(src->name, err)) == NULL)
                 return silo_error_wrap(err, "'%s': image name", o->path);
         if (!name)
-                return silo_error_set(err, 0, "'%s' names no image: give one with --name NAME[:TAG]", o->path);
+                return silo_error_set(err, 0, "'%s' names no image: give one with --name NAME[:TAG]",
+                                      o->path);
 
         r = silo_json_parse("image config", src->config, &cfg, err);
         if (r < 0)
@@ -398,7 +410,8 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
         const char *type = silo_json_string(cfg, "rootfs", "type");
         n = silo_strv_len(src->layer_paths);
         if (!type || strcmp(type, "layers") != 0 || !ids) {
-                r = silo_error_set(err, 0, "image config: /rootfs must be {\"type\": \"layers\", \"diff_ids\": [...]}");
+                r = silo_error_set(
+                    err, 0, "image config: /rootfs must be {\"type\": \"layers\", \"diff_ids\": [...]}");
                 goto out;
         }
         if (!silo_json_string(cfg, "os", NULL) || !silo_json_string(cfg, "architecture", NULL)) {
@@ -417,7 +430,8 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
                 const char *diff_id = YAJL_IS_STRING(d) ? YAJL_GET_STRING(d) : NULL;
                 uint64_t size = 0;
                 if (!silo_digest_valid(diff_id)) {
-                        r = silo_error_set(err, 0, "image config: /rootfs/diff_ids/%zu: unsupported digest", i);
+                        r = silo_error_set(err, 0, "image config: /rootfs/diff_ids/%zu: unsupported digest",
+                                           i);
                         goto out;
                 }
                 if (o->progress) {
@@ -453,7 +467,8 @@ out:
         return r;
 }
 
-int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, char **ret_name, silo_error_t *err)
+int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, char **ret_name,
+                      silo_error_t *err)
 {
         struct source src = {.dirfd = -1};
         _cleanup_free_ char *want = NULL, *tmp = NULL;

@@ -25,8 +25,8 @@ const char *silo_data_root_default(void)
 
 static bool name_char(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '/' ||
-               c == ':';
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+               c == '/' || c == ':';
 }
 
 char *silo_image_ref_normalize(const char *ref, silo_error_t *err)
@@ -46,13 +46,18 @@ char *silo_image_ref_normalize(const char *ref, silo_error_t *err)
         if (nlen == 0 || ref[0] == '/' || ref[nlen - 1] == '/' || ref[0] == '.' || ref[0] == '-')
                 return silo_error_set(err, 0, "invalid image name '%s'", ref), NULL;
         for (size_t i = 0; i < nlen; i++)
-                if (!name_char(ref[i]) || (ref[i] == '/' && ref[i + 1] == '/') || (ref[i] == '.' && ref[i + 1] == '.'))
-                        return silo_error_set(err, 0, "invalid image name '%s' (lowercase letters, digits, "
-                                                      "'._-/' only)", ref), NULL;
+                if (!name_char(ref[i]) || (ref[i] == '/' && ref[i + 1] == '/') ||
+                    (ref[i] == '.' && ref[i + 1] == '.'))
+                        return silo_error_set(err, 0,
+                                              "invalid image name '%s' (lowercase letters, digits, "
+                                              "'._-/' only)",
+                                              ref),
+                               NULL;
         {
                 /* a ':' inside the name is a registry port: first component, digits only */
                 const char *pc = memchr(ref, ':', nlen), *fs = memchr(ref, '/', nlen);
-                if (pc && (!fs || pc > fs || (size_t)(fs - pc - 1) != strspn(pc + 1, "0123456789") || fs == pc + 1))
+                if (pc &&
+                    (!fs || pc > fs || (size_t)(fs - pc - 1) != strspn(pc + 1, "0123456789") || fs == pc + 1))
                         return silo_error_set(err, 0, "invalid image name '%s'", ref), NULL;
         }
         if (colon) {
@@ -175,7 +180,8 @@ int silo_store_read_index(struct silo_store *s, struct silo_image_rec **ret, siz
         size_t len = arr ? YAJL_GET_ARRAY(arr)->len : 0;
         v = silo_xmalloc0(sizeof(*v) * (len + 1));
         for (size_t i = 0; i < len; i++) {
-                yajl_val o = YAJL_GET_ARRAY(arr)->values[i], l = silo_json_get(o, "layers", NULL, yajl_t_array);
+                yajl_val o = YAJL_GET_ARRAY(arr)->values[i],
+                         l = silo_json_get(o, "layers", NULL, yajl_t_array);
                 yajl_val sz = silo_json_get(o, "size", NULL, yajl_t_number);
                 if (!silo_json_string(o, "name", NULL) || !silo_digest_valid(silo_json_string(o, "id", NULL)))
                         continue;
@@ -189,7 +195,8 @@ int silo_store_read_index(struct silo_store *s, struct silo_image_rec **ret, siz
                 for (size_t j = 0; l && j < YAJL_GET_ARRAY(l)->len; j++)
                         if (YAJL_IS_STRING(YAJL_GET_ARRAY(l)->values[j]) &&
                             silo_digest_valid(YAJL_GET_STRING(YAJL_GET_ARRAY(l)->values[j])))
-                                silo_strv_push(&x->layers, silo_xstrdup(YAJL_GET_STRING(YAJL_GET_ARRAY(l)->values[j])));
+                                silo_strv_push(&x->layers,
+                                               silo_xstrdup(YAJL_GET_STRING(YAJL_GET_ARRAY(l)->values[j])));
         }
         yajl_tree_free(root);
         *ret = v;
@@ -239,7 +246,8 @@ int silo_store_find(const struct silo_image_rec *v, size_t n, const char *ref, s
                 for (size_t i = 0; i < n; i++)
                         if (strncmp(v[i].id + 7, hex, hl) == 0) {
                                 if (found >= 0 && strcmp(v[found].id, v[i].id) != 0)
-                                        return silo_error_set(err, 0, "image id prefix '%s' is ambiguous", ref);
+                                        return silo_error_set(err, 0, "image id prefix '%s' is ambiguous",
+                                                              ref);
                                 if (found < 0)
                                         found = (int)i;
                         }
@@ -259,7 +267,8 @@ bool silo_store_has_layer(struct silo_store *s, const char *diff_id)
         return faccessat(s->dirfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-int silo_store_put_blob(struct silo_store *s, const char *digest, const void *data, size_t len, silo_error_t *err)
+int silo_store_put_blob(struct silo_store *s, const char *digest, const void *data, size_t len,
+                        silo_error_t *err)
 {
         _cleanup_free_ char *name = silo_xasprintf("blobs/sha256/%s", digest + 7);
 
@@ -410,7 +419,8 @@ static void sweep(struct silo_store *s, const char *sub, char **keep, uint64_t *
 
 int silo_store_prune(struct silo_store *s, uint64_t *ret_layers, uint64_t *ret_bytes, silo_error_t *err)
 {
-        _cleanup_strv_free_ char **layers = silo_xmalloc0(sizeof(char *)), **blobs = silo_xmalloc0(sizeof(char *));
+        _cleanup_strv_free_ char **layers = silo_xmalloc0(sizeof(char *)),
+                                 **blobs = silo_xmalloc0(sizeof(char *));
         _cleanup_close_ int lock = -1;
         struct silo_image_rec *v = NULL;
         size_t n = 0;

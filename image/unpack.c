@@ -132,7 +132,8 @@ static int clean_name(const char *name, size_t max, char **ret, silo_error_t *er
                 }
                 if (len > 255) {
                         silo_buf_free(&b);
-                        return silo_error_set(err, ENAMETOOLONG, "entry '%.64s...': component too long", name);
+                        return silo_error_set(err, ENAMETOOLONG, "entry '%.64s...': component too long",
+                                              name);
                 }
                 if (len > 0 && !(len == 1 && p[0] == '.')) {
                         if (b.len)
@@ -150,8 +151,8 @@ static int clean_name(const char *name, size_t max, char **ret, silo_error_t *er
 static int open_beneath(int dirfd, const char *path)
 {
         struct open_how how = {
-                .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+            .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
         int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
         return fd < 0 ? -errno : fd;
@@ -256,7 +257,8 @@ static void apply_xattrs(struct unpacker *u, struct archive_entry *e, int fd, co
         }
 }
 
-static int set_owner_mode(struct unpacker *u, struct archive_entry *e, int fd, const char *name, silo_error_t *err)
+static int set_owner_mode(struct unpacker *u, struct archive_entry *e, int fd, const char *name,
+                          silo_error_t *err)
 {
         if (u->mode == SILO_UNPACK_LAYER && u->root &&
             fchown(fd, (uid_t)SA(archive_entry_uid)(e), (gid_t)SA(archive_entry_gid)(e)) < 0)
@@ -267,10 +269,11 @@ static int set_owner_mode(struct unpacker *u, struct archive_entry *e, int fd, c
         return 0;
 }
 
-static int write_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int parent, const char *base,
-                      const char *name, silo_error_t *err)
+static int write_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int parent,
+                      const char *base, const char *name, silo_error_t *err)
 {
-        _cleanup_close_ int fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int fd =
+            openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         const void *buf;
         size_t len;
         la_int64_t off;
@@ -349,10 +352,12 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
                 if (r < 0)
                         return silo_error_set(err, -r, "entry '%s': remove '%s'", raw, wt);
                 if (mknodat(parent, wt, S_IFCHR | 0, makedev(0, 0)) < 0)
-                        return silo_error_set(err, errno, "entry '%s': create the overlay whiteout for '%s'%s", raw,
-                                              wt, errno == EPERM ? " (whiteouts need root)" : "");
+                        return silo_error_set(err, errno,
+                                              "entry '%s': create the overlay whiteout for '%s'%s", raw, wt,
+                                              errno == EPERM ? " (whiteouts need root)" : "");
                 if (fchownat(parent, wt, (uid_t)SA(archive_entry_uid)(e), (gid_t)SA(archive_entry_gid)(e),
-                             AT_SYMLINK_NOFOLLOW) < 0 && u->root)
+                             AT_SYMLINK_NOFOLLOW) < 0 &&
+                    u->root)
                         return silo_error_set(err, errno, "entry '%s': chown whiteout", raw);
                 return 0;
         }
@@ -375,15 +380,15 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
                 /* resolve the target directory without the cache (the parent fd must stay valid) */
                 tparent = *tdir ? open_beneath(u->rootfd, tdir) : u->rootfd;
                 if (tparent < 0)
-                        return silo_error_set(err, -tparent, "hard link '%s': target '%s' is not inside the layer",
-                                              raw, hl);
+                        return silo_error_set(err, -tparent,
+                                              "hard link '%s': target '%s' is not inside the layer", raw, hl);
                 r = linkat(tparent, tbase, parent, base, 0);
                 int e2 = errno;
                 if (tparent != u->rootfd)
                         close(tparent);
                 if (r < 0)
-                        return silo_error_set(err, e2, "hard link '%s': target '%s' is not a file of this layer",
-                                              raw, hl);
+                        return silo_error_set(
+                            err, e2, "hard link '%s': target '%s' is not a file of this layer", raw, hl);
                 return 0;
         }
 
@@ -435,7 +440,8 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
                 if (u->mode != SILO_UNPACK_LAYER)
                         return silo_error_set(err, 0, "entry '%s': special files are not allowed here", raw);
                 if (m != S_IFIFO && !u->root)
-                        return silo_error_set(err, EPERM, "entry '%s': device nodes in a layer need root", raw);
+                        return silo_error_set(err, EPERM, "entry '%s': device nodes in a layer need root",
+                                              raw);
                 r = remove_existing(u, parent, base, false);
                 if (r < 0)
                         return silo_error_set(err, -r, "entry '%s': replace", raw);
@@ -459,7 +465,8 @@ int silo_unpack_fd(int fd, int dirfd, enum silo_unpack_mode mode, const struct s
                    struct silo_unpack_result *res, silo_error_t *err)
 {
         struct reader rd = {.fd = fd};
-        struct unpacker u = {.rootfd = dirfd, .mode = mode, .lim = lim, .root = geteuid() == 0, .cached_fd = -1};
+        struct unpacker u = {
+            .rootfd = dirfd, .mode = mode, .lim = lim, .root = geteuid() == 0, .cached_fd = -1};
         struct archive *outer = NULL, *inner = NULL;
         struct archive_entry *e;
         uint64_t total = 0, entries = 0;
@@ -486,7 +493,8 @@ int silo_unpack_fd(int fd, int dirfd, enum silo_unpack_mode mode, const struct s
         inner = SA(archive_read_new)();
         SA(archive_read_support_format_tar)(inner);
         if (SA(archive_read_open)(inner, &rd, NULL, inner_read, NULL) != ARCHIVE_OK) {
-                r = silo_error_set(err, SA(archive_errno)(inner), "read tar: %s", SA(archive_error_string)(inner));
+                r = silo_error_set(err, SA(archive_errno)(inner), "read tar: %s",
+                                   SA(archive_error_string)(inner));
                 goto out;
         }
         for (;;) {

@@ -27,7 +27,17 @@ static void test_refs(void)
         r = silo_image_ref_normalize("a/b:1.2-x_y", &err);
         is_str(r, "a/b:1.2-x_y", "NAME:TAG kept");
         free(r);
-        static const char *const bad[] = {"", "UPPER", "a b", "a:", "a:-x", "/abs", "a//b", "../x", "a:t/x", "x:" "t@y"};
+        static const char *const bad[] = {"",
+                                          "UPPER",
+                                          "a b",
+                                          "a:",
+                                          "a:-x",
+                                          "/abs",
+                                          "a//b",
+                                          "../x",
+                                          "a:t/x",
+                                          "x:"
+                                          "t@y"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 r = silo_image_ref_normalize(bad[i], &err);
                 ok(r == NULL && err != NULL, "invalid reference '%s' refused", bad[i]);
@@ -64,7 +74,8 @@ static void test_digests(void)
         ok(!silo_digest_valid("sha256:../../etc/passwd"), "path-like digest refused");
         ok(silo_digest_check("layer", d, d, &err) == 0, "equal digests pass");
         ok(silo_digest_check("layer", d, "sha256:00", &err) < 0 && strstr(err->msg, d) &&
-                   strstr(err->msg, "mismatch"), "mismatch names the digest: %s", err ? err->msg : "");
+               strstr(err->msg, "mismatch"),
+           "mismatch names the digest: %s", err ? err->msg : "");
         silo_error_free(&err);
 }
 
@@ -86,8 +97,8 @@ static void test_parsers(void)
                                            "65535:1"};
         for (size_t i = 0; i < ARRAY_SIZE(good); i++)
                 ok(silo_publish_validate(good[i], &err) == 0, "publish '%s' accepted", good[i]);
-        static const char *const bad[] = {"80", "0:80", "80:65536", "a:80", "1.2.3:80:80", "80:80/sctp", "80:80/",
-                                          "[::1:80:80", ":80"};
+        static const char *const bad[] = {"80",         "0:80",   "80:65536",   "a:80", "1.2.3:80:80",
+                                          "80:80/sctp", "80:80/", "[::1:80:80", ":80"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 ok(silo_publish_validate(bad[i], &err) < 0, "publish '%s' refused", bad[i]);
                 silo_error_free(&err);
@@ -95,11 +106,12 @@ static void test_parsers(void)
 }
 
 static const char image_cfg[] =
-        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2020-01-01T00:00:00Z\","
-        "\"config\":{\"Entrypoint\":[\"/bin/ep\"],\"Cmd\":[\"arg1\"],\"Env\":[\"PATH=/custom\",\"A=1\"],"
-        "\"WorkingDir\":\"/work\",\"ExposedPorts\":{\"80/tcp\":{}},"
-        "\"Labels\":{\"run.silo.image.dir\":\"/etc\",\"org.opencontainers.image.created\":\"label\",\"x\":\"y\"}},"
-        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2020-01-01T00:00:00Z\","
+    "\"config\":{\"Entrypoint\":[\"/bin/ep\"],\"Cmd\":[\"arg1\"],\"Env\":[\"PATH=/custom\",\"A=1\"],"
+    "\"WorkingDir\":\"/work\",\"ExposedPorts\":{\"80/tcp\":{}},"
+    "\"Labels\":{\"run.silo.image.dir\":\"/"
+    "etc\",\"org.opencontainers.image.created\":\"label\",\"x\":\"y\"}},"
+    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
 
 static yajl_val gen(struct silo_image_run_opts *o, struct silo_user_spec *u, const char *dir, char **text)
 {
@@ -132,7 +144,8 @@ static bool has_env(yajl_val v, const char *kv)
 static void test_config(void)
 {
         struct silo_user_spec u = {.uid = 1000, .gid = 1000, .home = (char *)"/home/app"};
-        char *env[] = {"A=2", "NEW=x", NULL}, *args[] = {"x", "y", NULL}, *pub[] = {"8080:80", "53:53/udp", NULL};
+        char *env[] = {"A=2", "NEW=x", NULL}, *args[] = {"x", "y", NULL},
+             *pub[] = {"8080:80", "53:53/udp", NULL};
         struct silo_image_run_opts o = {.image = "img:1", .id = "ctr", .net = "none"};
         char *text;
         yajl_val v = gen(&o, &u, "/data/containers/ctr", &text), ns;
@@ -142,18 +155,22 @@ static void test_config(void)
         is_str(arr_str(v, "process", "args", 1), "arg1", "args = Entrypoint ++ Cmd (1)");
         is_str(silo_json_string(v, "process", "cwd"), "/work", "WorkingDir -> cwd");
         ok(has_env(v, "PATH=/custom") && has_env(v, "A=1") && has_env(v, "HOME=/home/app") &&
-                   has_env(v, "HOSTNAME=ctr"), "image Env kept, HOME and HOSTNAME added");
+               has_env(v, "HOSTNAME=ctr"),
+           "image Env kept, HOME and HOSTNAME added");
         is_str(silo_json_string(v, "annotations", "run.silo.image.dir"), "/data/containers/ctr",
                "labels cannot set run.silo.* annotations");
         is_str(silo_json_string(v, "annotations", "org.opencontainers.image.created"), "label", "Labels win");
         is_str(silo_json_string(v, "annotations", "org.opencontainers.image.exposedPorts"), "80/tcp",
                "ExposedPorts recorded");
-        ok(silo_json_string(v, "annotations", "run.silo.network") == NULL, "--net none: no network annotation");
+        ok(silo_json_string(v, "annotations", "run.silo.network") == NULL,
+           "--net none: no network annotation");
         ns = silo_json_get(v, "linux", "namespaces", yajl_t_array);
         ok(ns && strstr(text, "{\"type\": \"network\"}") != NULL, "--net none: new network namespace");
         ok(silo_json_get(silo_json_get(v, "process", "user", yajl_t_object), "uid", NULL, yajl_t_number) &&
-                   strstr(text, "\"uid\": 1000, \"gid\": 1000"), "user from the resolved spec");
-        ok(strstr(text, "CAP_NET_BIND_SERVICE") && strstr(text, "maskedPaths") && strstr(text, "/sys/fs/cgroup"),
+               strstr(text, "\"uid\": 1000, \"gid\": 1000"),
+           "user from the resolved spec");
+        ok(strstr(text, "CAP_NET_BIND_SERVICE") && strstr(text, "maskedPaths") &&
+               strstr(text, "/sys/fs/cgroup"),
            "defaults like silo spec");
         yajl_tree_free(v);
         free(text);
@@ -171,7 +188,8 @@ static void test_config(void)
         v = gen(&o, &u, NULL, &text);
         ok(v != NULL, "config with options generated");
         is_str(arr_str(v, "process", "args", 1), "x", "CMD replaces Cmd");
-        ok(arr_str(v, "process", "args", 3) == NULL && strcmp(arr_str(v, "process", "args", 0), "/bin/ep") == 0,
+        ok(arr_str(v, "process", "args", 3) == NULL &&
+               strcmp(arr_str(v, "process", "args", 0), "/bin/ep") == 0,
            "Entrypoint kept");
         ok(has_env(v, "A=2") && !has_env(v, "A=1") && has_env(v, "NEW=x") && has_env(v, "TERM=xterm"),
            "-e overrides image Env, -t sets TERM");
@@ -180,7 +198,8 @@ static void test_config(void)
         is_str(silo_json_string(v, "annotations", "run.silo.ports"), "8080:80,53:53/udp", "ports as given");
         ok(strstr(text, "\"readonly\": true") && strstr(text, "\"terminal\": true"), "--read-only, -t");
         ok(strstr(text, "\"limit\": 67108864") && strstr(text, "\"pids\": {\"limit\": 32}") &&
-                   strstr(text, "\"quota\": 50000"), "memory, pids, cpu limits");
+               strstr(text, "\"quota\": 50000"),
+           "memory, pids, cpu limits");
         yajl_tree_free(v);
         free(text);
 
@@ -217,21 +236,26 @@ static void test_user(void)
         ok(mkdtemp(dir) != NULL, "temp rootfs");
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         mkdirat(fd, "etc", 0755);
-        silo_write_file_atomic_at(fd, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:a:/home/app:/bin/sh\n",
-                                  63, 0644, NULL);
-        silo_write_file_atomic_at(fd, "etc/group", "root:x:0:\napp:x:1001:\nwheel:x:10:root,app\naudio:x:29:app\n", 56,
+        silo_write_file_atomic_at(fd, "etc/passwd",
+                                  "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:a:/home/app:/bin/sh\n", 63,
                                   0644, NULL);
-        ok(silo_image_resolve_user(fd, "app", &u, &err) == 0 && u.uid == 1000 && u.gid == 1001 && u.ngids == 2 &&
-                   strcmp(u.home, "/home/app") == 0, "name -> uid, gid, supplementary groups, home");
+        silo_write_file_atomic_at(
+            fd, "etc/group", "root:x:0:\napp:x:1001:\nwheel:x:10:root,app\naudio:x:29:app\n", 56, 0644, NULL);
+        ok(silo_image_resolve_user(fd, "app", &u, &err) == 0 && u.uid == 1000 && u.gid == 1001 &&
+               u.ngids == 2 && strcmp(u.home, "/home/app") == 0,
+           "name -> uid, gid, supplementary groups, home");
         silo_user_spec_free(&u);
         ok(silo_image_resolve_user(fd, "app:wheel", &u, &err) == 0 && u.gid == 10 && u.ngids == 0,
            "user:group: no supplementary groups");
         silo_user_spec_free(&u);
-        ok(silo_image_resolve_user(fd, "1000:5", &u, &err) == 0 && u.uid == 1000 && u.gid == 5, "uid:gid verbatim");
+        ok(silo_image_resolve_user(fd, "1000:5", &u, &err) == 0 && u.uid == 1000 && u.gid == 5,
+           "uid:gid verbatim");
         silo_user_spec_free(&u);
-        ok(silo_image_resolve_user(fd, "4242", &u, &err) == 0 && u.uid == 4242 && u.gid == 0, "unknown uid ok");
+        ok(silo_image_resolve_user(fd, "4242", &u, &err) == 0 && u.uid == 4242 && u.gid == 0,
+           "unknown uid ok");
         silo_user_spec_free(&u);
-        ok(silo_image_resolve_user(fd, "nobody", &u, &err) < 0 && strstr(err->msg, "nobody"), "unknown user error");
+        ok(silo_image_resolve_user(fd, "nobody", &u, &err) < 0 && strstr(err->msg, "nobody"),
+           "unknown user error");
         silo_error_free(&err);
         ok(silo_image_resolve_user(fd, "app:nogroup", &u, &err) < 0, "unknown group error");
         silo_error_free(&err);
