@@ -99,8 +99,15 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
                         silo_image_recs_free(v, n);
                         return r;
                 }
-                silo_strv_push(&lowers, silo_store_layer_path(s, v[i].layers[j]));
                 silo_buf_printf(&layers, "%s\n", v[i].layers[j]);
+                /* overlayfs refuses the same lowerdir twice (old docker images repeat the empty
+                 * layer): keep the topmost copy only.  Exact: an identical layer applied later
+                 * overrides every path the lower copy touches. */
+                bool again = false;
+                for (size_t k = j + 1; v[i].layers[k] && !again; k++)
+                        again = strcmp(v[i].layers[k], v[i].layers[j]) == 0;
+                if (!again)
+                        silo_strv_push(&lowers, silo_store_layer_path(s, v[i].layers[j]));
         }
         r = silo_store_read_blob(s, v[i].id, &cfg, &cfglen, err);
         image_name = silo_xstrdup(v[i].name);

@@ -236,6 +236,18 @@ zz"
 	store_clean
 }
 
+@test "image: a layer repeated in one image (docker's empty layer) runs" {
+	mktar "$TESTDIR/empty.tar"
+	mktar "$TESTDIR/top.tar" f:data/top:t
+	mkdocker "$TESTDIR/rep.tar" rep/img:1 "$FIX/base.tar" "$TESTDIR/empty.tar" "$TESTDIR/top.tar" "$TESTDIR/empty.tar"
+	silo_img image import "$TESTDIR/rep.tar"
+	assert_success
+	[ "$(ls "$DATA/layers" | wc -l)" = 3 ]
+	ns_run '$S run --image rep/img:1 --net none --rm $ID cat /data/top'
+	assert_success
+	assert_output "t"
+}
+
 @test "image: layers are stored once (dedup by diff_id) and re-import reads nothing new" {
 	silo_img image import "$FIX/oci" --name d:v1
 	assert_success
