@@ -31,7 +31,8 @@ teardown() {
 }
 
 # mktar OUT SPEC...: a tar made by python3 tarfile.  SPEC: f:NAME[:CONTENT] d:NAME l:NAME:TARGET
-# (symlink) h:NAME:TARGET (hard link) c:NAME (char device 1:3) n:COUNT (COUNT small files)
+# (symlink) h:NAME:TARGET (hard link) c:NAME (char device 1:3) s:NAME (setuid file)
+# n:COUNT (COUNT small files)
 mktar() {
 	python3 - "$@" <<'EOF'
 import io, sys, tarfile
@@ -49,6 +50,9 @@ with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
         if kind == "d": i.type = tarfile.DIRTYPE; i.mode = 0o755
         elif kind == "l": i.type = tarfile.SYMTYPE; i.linkname = arg
         elif kind == "h": i.type = tarfile.LNKTYPE; i.linkname = arg
+        elif kind == "s":
+            i.size = 1; i.mode = 0o4755
+            t.addfile(i, io.BytesIO(b"x")); continue
         elif kind == "c": i.type = tarfile.CHRTYPE; i.devmajor, i.devminor = 1, 3; i.mode = 0o666
         elif kind == "n":
             for k in range(int(name)):
@@ -362,10 +366,21 @@ import_hostile() {
 	assert_output --partial "device nodes in a layer need root"
 	[ -z "$(ls -A "$DATA/layers")" ]
 	store_clean
-	# as root the device is created
+	# setuid bits are dropped for non-root
+	mktar "$TESTDIR/suid.tar" s:bin/suid
+	mkdocker "$TESTDIR/suid-img.tar" suid/img:1 "$TESTDIR/suid.tar"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups "$SILO_BIN" --data-root "$DATA" image import "$TESTDIR/suid-img.tar"
+	assert_success
+	[ "$(stat -c %a "$DATA"/layers/*/diff/bin/suid)" = 755 ]
+	silo_img image rm suid/img:1
+	silo_img image prune
+	# as root the device is created and the setuid bit kept
 	silo_img image import "$TESTDIR/dev-img.tar"
 	assert_success
 	[ -c "$DATA"/layers/*/diff/dev/null2 ]
+	silo_img image import "$TESTDIR/suid-img.tar"
+	assert_success
+	[ "$(stat -c %a "$DATA"/layers/*/diff/bin/suid)" = 4755 ]
 }
 
 @test "image: delete unmounts and removes the container dir (stopped, created, --force, failures)" {

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 #include "tap.h"
+#include "../../image/dl.h"
 #include "../../image/image.h"
 #include "../../image/json.h"
 #include "../../runtime/util.h"
@@ -268,6 +271,107 @@ static void test_user(void)
         silo_rm_rf_at(AT_FDCWD, dir);
 }
 
+/* write a tar with libarchive: entries "NAME" (file), "NAME/" (dir) */
+static void write_tar(const char *path, const char *const *names)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        struct archive *a = SA(archive_write_new)();
+        SA(archive_write_set_format_pax)(a);
+        SA(archive_write_open_fd)(a, fd);
+        for (size_t i = 0; names[i]; i++) {
+                struct archive_entry *e = SA(archive_entry_new)();
+                size_t l = strlen(names[i]);
+                bool dir = names[i][l - 1] == '/';
+                SA(archive_entry_set_pathname)(e, names[i]);
+                SA(archive_entry_set_filetype)(e, dir ? AE_IFDIR : AE_IFREG);
+                SA(archive_entry_set_perm)(e, dir ? 0755 : 0644);
+                SA(archive_entry_set_size)(e, dir ? 0 : 2);
+                SA(archive_write_header)(a, e);
+                if (!dir)
+                        SA(archive_write_data)(a, "x\n", 2);
+                SA(archive_entry_free)(e);
+        }
+        SA(archive_write_close)(a);
+        SA(archive_write_free)(a);
+        close(fd);
+}
+
+static char *file_digest(const char *path)
+{
+        char d[72], buf[4096];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+        struct silo_sha256 *h = silo_sha256_new();
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+                silo_sha256_update(h, buf, (size_t)n);
+        close(fd);
+        silo_sha256_final(h, d);
+        return silo_xstrdup(d);
+}
+
+static void test_unpack_whiteouts(void)
+{
+        static const char *const names[] = {"dir/", "dir/.wh..wh..opq", "dir/new", ".wh.gone", "sub/.wh.x", NULL};
+        char dir[] = "/tmp/silo-test-unpack-XXXXXX";
+        struct silo_unpack_limits lim;
+        struct silo_unpack_result res;
+        silo_error_t err = NULL;
+        struct stat st;
+        char v[4] = "";
+        int fd, dfd;
+
+        if (geteuid() != 0) {
+                ok(1, "# SKIP whiteout conversion needs root (mknod, trusted xattrs)");
+                return;
+        }
+        ok(mkdtemp(dir) != NULL, "temp dir");
+        _cleanup_free_ char *tar = silo_xasprintf("%s/l.tar", dir), *upper = silo_xasprintf("%s/upper", dir);
+        _cleanup_free_ char *out = silo_xasprintf("%s/diff.tar", dir);
+        write_tar(tar, names);
+        _cleanup_free_ char *want = file_digest(tar);
+        mkdir(upper, 0755);
+        dfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = open(tar, O_RDONLY | O_CLOEXEC);
+        silo_unpack_limits_default(&lim);
+        ok(silo_unpack_fd(fd, dfd, SILO_UNPACK_LAYER, &lim, &res, &err) == 0, "unpack a layer with whiteouts");
+        close(fd);
+        is_str(res.diff_id, want, "diff_id = sha256 of the uncompressed tar");
+        is_str(res.blob_digest, want, "blob digest of an uncompressed tar is the same");
+        ok(fstatat(dfd, "gone", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0),
+           ".wh.gone -> 0:0 char device 'gone'");
+        ok(fstatat(dfd, ".wh.gone", &st, AT_SYMLINK_NOFOLLOW) < 0, "no .wh. file written");
+        ok(fstatat(dfd, "sub/x", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode), "whiteout in a new subdir");
+        fd = openat(dfd, "dir", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ok(fd >= 0 && fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y',
+           ".wh..wh..opq -> trusted.overlay.opaque=y");
+        if (fd >= 0)
+                close(fd);
+        ok(fstatat(dfd, "dir/new", &st, 0) == 0 && fstatat(dfd, "dir/.wh..wh..opq", &st, 0) < 0,
+           "opaque dir keeps the entries of its own layer");
+        close(dfd);
+
+        /* and back: the upper dir as an OCI layer has the .wh. forms again */
+        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ok(silo_image_diff(dir, fd, &err) == 0, "diff of the unpacked dir");
+        close(fd);
+        {
+                struct archive *a = SA(archive_read_new)();
+                struct archive_entry *e;
+                struct silo_buf seen = {0};
+                SA(archive_read_support_format_tar)(a);
+                SA(archive_read_open_filename)(a, out, 10240);
+                while (SA(archive_read_next_header)(a, &e) == ARCHIVE_OK)
+                        silo_buf_printf(&seen, "%s;", SA(archive_entry_pathname)(e));
+                SA(archive_read_free)(a);
+                ok(seen.data && strstr(seen.data, ".wh.gone;") && strstr(seen.data, "dir/.wh..wh..opq;") &&
+                           strstr(seen.data, "sub/.wh.x;") && strstr(seen.data, "dir/new;"),
+                   "diff: whiteouts back in OCI form: %s", seen.data ? seen.data : "");
+                silo_buf_free(&seen);
+        }
+        silo_rm_rf_at(AT_FDCWD, dir);
+        silo_error_free(&err);
+}
+
 int main(void)
 {
         test_refs();
@@ -276,5 +380,6 @@ int main(void)
         test_parsers();
         test_config();
         test_user();
+        test_unpack_whiteouts();
         return done();
 }
