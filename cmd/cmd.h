@@ -15,6 +15,7 @@ struct silo_global {
         struct silo_context ctx;
         const char *log_path;
         const char *log_format;
+        const char *data_root; /* images: --data-root */
 };
 
 /* OPT_OPTIONAL: a string whose value is optional and taken from the next argument only when it
@@ -61,5 +62,9 @@ int cmd_ps(struct silo_global *g, int argc, char **argv);
 int cmd_update(struct silo_global *g, int argc, char **argv);
 int cmd_exec(struct silo_global *g, int argc, char **argv);
 int cmd_events(struct silo_global *g, int argc, char **argv);
+/* images (cmd/image.c): `silo image ...`, and create/run when --image is given */
+int cmd_image(struct silo_global *g, int argc, char **argv);
+bool silo_cmd_wants_image(int argc, char **argv);
+int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run);
 
 #endif

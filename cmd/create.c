@@ -60,8 +60,11 @@ int cmd_create(struct silo_global *g, int argc, char **argv)
         struct silo_create_opts o = {0};
         _cleanup_free_ char *b = NULL, *p = NULL, *c = NULL;
         silo_error_t err = NULL;
-        int r = parse_create("create", argc, argv, false, &f, &o, &b, &p, &c);
+        int r;
 
+        if (silo_cmd_wants_image(argc, argv))
+                return cmd_image_run(g, argc, argv, false);
+        r = parse_create("create", argc, argv, false, &f, &o, &b, &p, &c);
         if (r)
                 return r;
         if (silo_container_create(&g->ctx, &o, &err) < 0)
@@ -76,8 +79,11 @@ int cmd_run(struct silo_global *g, int argc, char **argv)
         _cleanup_free_ char *b = NULL, *p = NULL, *c = NULL;
         silo_error_t err = NULL;
         int status = 0;
-        int r = parse_create("run", argc, argv, true, &f, &o, &b, &p, &c);
+        int r;
 
+        if (silo_cmd_wants_image(argc, argv))
+                return cmd_image_run(g, argc, argv, true);
+        r = parse_create("run", argc, argv, true, &f, &o, &b, &p, &c);
         if (r)
                 return r;
         if (silo_container_run(&g->ctx, &o, &status, &err) < 0)

@@ -22,7 +22,7 @@ static const struct {
 } commands[] = {
         {"create", cmd_create, "create a container (stopped before the user process runs)", "[--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring] [--preserve-fds N] <container-id>"},
         {"start", cmd_start, "run the user process of a created container", "<container-id>"},
-        {"run", cmd_run, "create and start a container", "[-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] [--preserve-fds N] <container-id>"},
+        {"run", cmd_run, "create and start a container (from an image with --image NAME)", "[-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] [--no-pivot] [--preserve-fds N] <container-id>\n       silo run --image NAME [image options: silo image --help] <container-id> [CMD ARGS...]"},
         {"exec", cmd_exec, "run a process in a running container",
          "[--process FILE] [-d] [-t] [--pid-file F] [--console-socket S] [--cwd DIR] [-e K=V] [-u UID[:GID]] "
          "[-g GID] [--cap CAP] [--no-new-privs] [--preserve-fds N] [--ignore-paused] [--cgroup SUB] "
@@ -42,6 +42,19 @@ static const struct {
         {"events", cmd_events, "print stats and OOM events of a container as JSON lines",
          "[--stats] [--interval DUR] <container-id>"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
+        {"image", cmd_image, "manage images (import, ls, inspect, rm, prune, diff); run/create --image NAME",
+         "COMMAND\n\n"
+         "  import PATH[:TAG] [--name NAME[:TAG]] [--ref TAG]\n"
+         "                                    import an OCI layout dir, OCI archive or docker-save tar\n"
+         "                                    (TAG or --ref selects one image of a multi-image source)\n"
+         "  ls [--format table|json] [-q]     list images\n"
+         "  inspect NAME                      print an image's record and config as JSON\n"
+         "  rm NAME                           remove an image (layers stay until prune)\n"
+         "  prune                             remove layers and blobs no image or container uses\n"
+         "  diff ID [-o FILE]                 write a container's changes as an OCI layer tar\n\n"
+         "silo run|create --image NAME [-e K=V] [-w DIR] [-u USER] [--entrypoint CMD] [--read-only]\n"
+         "  [--hostname H] [-t] [--memory 512m] [--pids-limit N] [--cpus 0.5] [--rm] [-d]\n"
+         "  [--net none|host|bridge|container:ID] [-p [IP:]HOSTPORT:CTRPORT[/tcp|udp]]... ID [CMD ARGS...]"},
 };
 
 static void usage(FILE *f)
@@ -54,6 +67,7 @@ static void usage(FILE *f)
                    "  --debug                debug logging\n"
                    "  --systemd-cgroup       use the systemd cgroup driver (needs a running systemd)\n"
                    "  --rootless true|false|auto  accepted for runc compatibility\n"
+                   "  --data-root DIR        image store (default $SILO_DATA_ROOT or /var/lib/silo)\n"
                    "  -v, --version          print the version\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
@@ -79,6 +93,7 @@ int main(int argc, char **argv)
                 {"systemd-cgroup", 0, OPT_BOOL, &systemd},
                 {"rootless", 0, OPT_OPTIONAL, &rootless},
                 {"criu", 0, OPT_STRING, &criu},
+                {"data-root", 0, OPT_STRING, &g.data_root},
                 {"cgroup-manager", 0, OPT_STRING, &cgroup_manager},
                 {"version", 'v', OPT_BOOL, &show_version},
                 {"help", 'h', OPT_BOOL, &help},

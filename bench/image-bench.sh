@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Image benchmarks (hyperfine), run as root from the build directory:
+#   1. import of a multi-layer OCI layout into an empty data root (`silo image import`) vs
+#      `umoci unpack` of the same image into an empty bundle (target: silo >= 2x faster);
+#   2. `silo run --image IMG --net none --rm ID /bin/true` vs `silo run` of a plain bundle with
+#      the same rootfs and the same namespaces (target: <= 1 ms added).
+# Everything runs in one private mount namespace; nothing outside WORK is touched.
+#
+# Environment: SILO_BIN (default ./silo), WORK (default a mktemp dir, removed at the end),
+# RUNS (default 10 for imports, 5x that for runs), EXTRA (a host directory copied in as the
+# big layer, default /usr/lib/python3 or /usr/share/doc).
+set -euo pipefail
+
+if [ "${SILO_BENCH_INNER:-}" != 1 ]; then
+	export SILO_BENCH_INNER=1
+	exec unshare -m --propagation private "$0" "$@"
+fi
+
+SILO_BIN=$(readlink -f "${SILO_BIN:-./silo}")
+RUNS=${RUNS:-10}
+KEEP_WORK=${WORK:+1}
+WORK=${WORK:-$(mktemp -d /tmp/silo-image-bench.XXXXXX)}
+EXTRA=${EXTRA:-}
+[ -n "$EXTRA" ] || for d in /usr/lib/python3 /usr/share/doc; do [ -d "$d" ] && EXTRA=$d && break; done
+command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 77; }
+command -v umoci >/dev/null || { echo "umoci is needed" >&2; exit 77; }
+[ -z "$KEEP_WORK" ] && trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK" && cd "$WORK"
+
+echo "# building a 3-layer image (busybox, $EXTRA, deletions) in $WORK"
+if [ ! -d oci ]; then
+	umoci init --layout oci
+	umoci new --image oci:b
+	umoci unpack --image oci:b b >/dev/null
+	mkdir -p b/rootfs/bin b/rootfs/etc b/rootfs/proc b/rootfs/sys b/rootfs/dev
+	cp /bin/busybox b/rootfs/bin/
+	for c in sh true ls cat; do ln -s busybox b/rootfs/bin/$c; done
+	echo 'root:x:0:0:root:/root:/bin/sh' >b/rootfs/etc/passwd
+	umoci repack --image oci:b b
+	rm -rf b
+	umoci unpack --image oci:b b >/dev/null
+	mkdir -p b/rootfs/extra && cp -a "$EXTRA"/. b/rootfs/extra/
+	umoci repack --image oci:b b
+	rm -rf b
+	umoci unpack --image oci:b b >/dev/null
+	find b/rootfs/extra -maxdepth 1 -mindepth 1 | head -3 | xargs rm -rf
+	umoci repack --image oci:b b
+	umoci config --image oci:b --config.cmd /bin/true
+	rm -rf b
+fi
+echo "# image: $(du -sh oci | cut -f1) compressed, $(find oci -type f | wc -l) blobs"
+
+echo "## 1. import: silo image import vs umoci unpack"
+hyperfine -N -w 1 -r "$RUNS" --export-json import.json \
+	-p "rm -rf $WORK/dr" -n "silo image import" "$SILO_BIN --data-root $WORK/dr image import $WORK/oci:b --name bench:b" \
+	-p "rm -rf $WORK/bundle" -n "umoci unpack" "umoci unpack --image $WORK/oci:b $WORK/bundle"
+jq -r '.results[] | "\(.command): \(.mean * 1000 | floor) ms"' import.json
+jq -r '"ratio umoci/silo: \((.results[1].mean / .results[0].mean) * 100 | floor / 100)"' import.json
+
+echo "## 2. silo run --image vs a plain bundle (same rootfs, --net none namespaces)"
+rm -rf dr bundle
+"$SILO_BIN" --data-root "$WORK/dr" image import "$WORK/oci:b" --name bench:b >/dev/null
+umoci unpack --image "$WORK/oci:b" bundle >/dev/null
+# the plain bundle gets exactly the config `run --image` generates (minus the image annotations)
+"$SILO_BIN" --root "$WORK/state" --data-root "$WORK/dr" create --image bench:b --net none probe </dev/null >/dev/null
+jq 'del(.annotations["run.silo.image.dir"]) | .root.path = "rootfs"' dr/containers/probe/config.json >bundle/config.json
+"$SILO_BIN" --root "$WORK/state" --data-root "$WORK/dr" delete --force probe
+hyperfine -N -w 5 -r $((RUNS * 5)) --export-json run.json \
+	-n "run --image" "$SILO_BIN --root $WORK/state --data-root $WORK/dr run --image bench:b --net none --rm c1" \
+	-n "run (bundle)" "$SILO_BIN --root $WORK/state run -b $WORK/bundle c2"
+jq -r '.results[] | "\(.command): mean \(.mean * 1000 * 100 | floor / 100) ms, median \(.median * 1000 * 100 | floor / 100) ms"' run.json
+jq -r '"added by --image (median): \(((.results[0].median - .results[1].median) * 1000 * 100 | floor) / 100) ms"' run.json
