@@ -239,12 +239,21 @@ int silo_image_bundle_remove(const char *dir, silo_error_t *err)
         return 0;
 }
 
-void silo_image_container_cleanup(const struct silo_spec *spec)
+void silo_image_container_cleanup(const struct silo_spec *spec, const char *id)
 {
         const char *dir = spec ? silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR) : NULL;
+        const char *base = dir ? strrchr(dir, '/') : NULL;
         silo_error_t e = NULL;
 
-        if (dir && silo_image_bundle_remove(dir, &e) < 0) {
+        if (dir == NULL)
+                return;
+        /* the annotation comes from a config file: only ever remove the dir of THIS container,
+         * never another container's (validate_dir checks the rest) */
+        if (base == NULL || strcmp(base + 1, id) != 0) {
+                silo_warn("image container dir '%s' does not belong to container '%s', not removing it", dir, id);
+                return;
+        }
+        if (silo_image_bundle_remove(dir, &e) < 0) {
                 silo_warn("image container dir: %s, ignoring", e->msg);
                 silo_error_free(&e);
         }

@@ -153,7 +153,7 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
 int silo_image_bundle_remove(const char *dir, silo_error_t *err);
 /* Delete hook: for a config with the run.silo.image.dir annotation, remove the bundle dir. */
 struct silo_spec;
-void silo_image_container_cleanup(const struct silo_spec *spec);
+void silo_image_container_cleanup(const struct silo_spec *spec, const char *id);
 
 /* ---- diff.c ---- */
 /* Write the container's upper dir as an OCI layer tar (whiteouts in .wh. form) to fd. */

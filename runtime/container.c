@@ -479,7 +479,7 @@ static int destroy(struct silo_container *c, silo_error_t *err)
         r = silo_network_release(c->ctx->root, c->dirfd, c->id, err);
         if (r < 0)
                 return r;
-        silo_image_container_cleanup(c->spec); /* image bundles: unmount + remove the dir */
+        silo_image_container_cleanup(c->spec, c->id); /* image bundles: unmount + remove the dir */
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 
@@ -502,7 +502,7 @@ static int delete_broken(struct silo_container *c, silo_error_t *err)
         silo_error_free(&e);
         if (silo_network_release(c->ctx->root, c->dirfd, c->id, err) < 0)
                 return silo_error_ret(*err);
-        silo_image_container_cleanup(c->spec);
+        silo_image_container_cleanup(c->spec, c->id);
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 

@@ -132,8 +132,25 @@ run_integration_tests() {
 	fi
 }
 
+# The tests must never change the machine's own network namespace (network tests make their
+# own): what silo would create there (bridge silo0, nft table `ip silo`, ip_forward) is compared
+# before and after the run, and any difference is one failure.
+host_net_snapshot() {
+	{
+		ip -br link show silo0 2>/dev/null | awk '{print $1}'
+		nft list table ip silo >/dev/null 2>&1 && echo "nft table ip silo"
+		echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"
+	} 2>/dev/null
+}
+net_before=$(host_net_snapshot)
+
 [ -n "${SKIP_UNIT:-}" ] || run_unit_tests
 [ -n "${SKIP_INTEGRATION:-}" ] || run_integration_tests
+
+net_after=$(host_net_snapshot)
+if [ "$net_before" != "$net_after" ]; then
+	fail_synthetic "the suite changed the machine's network namespace: before [${net_before//$'\n'/; }] after [${net_after//$'\n'/; }]"
+fi
 
 [ "$skipped" -gt 0 ] && echo "# $skipped skipped (counted as passed)"
 echo "$passed passed, $failed failed"

@@ -163,16 +163,18 @@ build_fixtures() (
 	echo "$top" >bad.digest
 )
 
-# silo_img ARGS...: silo with the test's state root and data root
+# silo_img ARGS...: silo with the test's state root and data root, in a throw-away network
+# namespace: `run --image` defaults to the bridge network, which must never touch the machine's
+# own namespace (a test that forgot --net none once created silo0 and nft rules there)
 silo_img() {
-	run timeout -k 5 "$SILO_TIMEOUT" "$SILO_BIN" --root "$ROOT" --data-root "$DATA" "$@"
+	run timeout -k 5 "$SILO_TIMEOUT" unshare -n "$SILO_BIN" --root "$ROOT" --data-root "$DATA" "$@"
 	echo "silo $* (status=$status):" >&2
 	[ -z "$output" ] || echo "$output" >&2
 }
 
-# ns_run SCRIPT: run a bash script in a private mount namespace with $S = silo + roots
+# ns_run SCRIPT: run a bash script in a private mount and network namespace with $S = silo + roots
 ns_run() {
-	run timeout -k 5 120 unshare -m --propagation private env S="$SILO_BIN --root $ROOT --data-root $DATA" \
+	run timeout -k 5 120 unshare -m -n --propagation private env S="$SILO_BIN --root $ROOT --data-root $DATA" \
 		ID="$ID" DATA="$DATA" bash -c "$1"
 	echo "ns_run (status=$status): $output" >&2
 }
