@@ -746,6 +746,16 @@ static int exit_status(int wstatus)
         return 255;
 }
 
+/* Every signal a foreground run/exec forwards (all but the synchronous fault signals). */
+static void forwarded_signals(sigset_t *mask)
+{
+        sigfillset(mask);
+        sigdelset(mask, SIGSEGV);
+        sigdelset(mask, SIGBUS);
+        sigdelset(mask, SIGILL);
+        sigdelset(mask, SIGFPE);
+}
+
 static void copy_fd(int from, int to, bool *eof)
 {
         char buf[8192];
@@ -837,11 +847,7 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
         if (r < 0)
                 return r;
         /* block the signals we forward before the payload can run, so none is lost */
-        sigfillset(&mask);
-        sigdelset(&mask, SIGSEGV);
-        sigdelset(&mask, SIGBUS);
-        sigdelset(&mask, SIGILL);
-        sigdelset(&mask, SIGFPE);
+        forwarded_signals(&mask);
         if (!o->detach)
                 sigprocmask(SIG_BLOCK, &mask, &old);
         r = do_start(&c, err);
@@ -1064,11 +1070,7 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
                 goto out;
         /* we do not hold the container lock while the process runs: state/kill/delete must work */
         flock(c.dirfd, LOCK_UN);
-        sigfillset(&mask);
-        sigdelset(&mask, SIGSEGV);
-        sigdelset(&mask, SIGBUS);
-        sigdelset(&mask, SIGILL);
-        sigdelset(&mask, SIGFPE);
+        forwarded_signals(&mask);
         if (!o->detach)
                 sigprocmask(SIG_BLOCK, &mask, &old);
         r = silo_sandbox_ns_exec(&c, p, sub ? sub : c.cgroup, o->preserve_fds, strcmp(status, "paused") == 0, err);

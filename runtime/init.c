@@ -343,6 +343,23 @@ static void close_inherited_fds(struct silo_init_args *a)
         }
 }
 
+/* First thing in a new child: into the v1 cgroups (writing "0" to the tasks fds the parent
+ * opened, see cgroup.h), then drop every inherited fd we do not need.  Exits on failure. */
+static void enter_cgroups_and_close_fds(struct silo_init_args *a)
+{
+        silo_error_t err = NULL;
+
+        for (size_t i = 0; i < a->n_cg_fds; i++) {
+                if (write(a->cg_fds[i], "0", 1) != 1) {
+                        silo_error_set(&err, errno, "join cgroup (v1 tasks file)");
+                        silo_sync_send_error(a->sync_fd, err);
+                        _exit(1);
+                }
+                close(a->cg_fds[i]);
+        }
+        close_inherited_fds(a);
+}
+
 static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *err)
 {
         const struct silo_spec *spec = a->spec;
@@ -571,15 +588,7 @@ __attribute__((noreturn)) void silo_exec_child_main(struct silo_init_args *a, co
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
-        for (size_t i = 0; i < a->n_cg_fds; i++) {
-                if (write(a->cg_fds[i], "0", 1) != 1) {
-                        silo_error_set(&err, errno, "join cgroup (v1 tasks file)");
-                        silo_sync_send_error(a->sync_fd, err);
-                        _exit(1);
-                }
-                close(a->cg_fds[i]);
-        }
-        close_inherited_fds(a);
+        enter_cgroups_and_close_fds(a);
         if (exec_setup(a, p, &exe, &err) < 0) {
                 silo_sync_send_error(a->sync_fd, err);
                 _exit(1);
@@ -617,16 +626,8 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a)
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
         }
-        /* into the v1 cgroups first, before anything else runs (see cgroup.h) */
-        for (size_t i = 0; i < a->n_cg_fds; i++) {
-                if (write(a->cg_fds[i], "0", 1) != 1) {
-                        silo_error_set(&err, errno, "join cgroup (v1 tasks file)");
-                        silo_sync_send_error(a->sync_fd, err);
-                        _exit(1);
-                }
-                close(a->cg_fds[i]);
-        }
-        close_inherited_fds(a);
+        /* into the v1 cgroups first, before anything else runs */
+        enter_cgroups_and_close_fds(a);
 
         r = init_setup(a, &exe, &err);
         if (r < 0) {
