@@ -305,6 +305,19 @@ zz"
 	store_clean
 }
 
+@test "image: an import killed half-way leaves a temp dir that the next import removes" {
+	silo_img image import "$FIX/oci:v1" --name first:1
+	assert_success
+	# what a SIGKILLed import leaves (dead pid), and one of an import still running (live pid)
+	mkdir -p "$DATA/tmp/unpack-999999999-abcdef/diff/usr" "$DATA/tmp/unpack-$$-ghijkl"
+	silo_img image import "$FIX/oci:v1" --name second:1
+	assert_success
+	! [ -e "$DATA/tmp/unpack-999999999-abcdef" ]
+	[ -d "$DATA/tmp/unpack-$$-ghijkl" ]
+	rmdir "$DATA/tmp/unpack-$$-ghijkl"
+	store_clean
+}
+
 # import_hostile NAME SPEC...: a one-layer docker archive of the tar SPEC must fail to import
 import_hostile() {
 	local name=$1
