@@ -337,6 +337,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         const char *pid_file = NULL, *console = NULL, *pidfd = NULL, *pids = NULL;
         bool rm = false, detach = false, no_pivot = false, keep = false, no_new_keyring = false;
         int preserve_fds = 0;
+        _cleanup_close_ int mntfd = -1;
         _cleanup_strv_free_ char **env = NULL, **publish = NULL;
         const struct silo_opt opts[] = {
             {"image", 0, OPT_STRING, &io.image},
@@ -404,7 +405,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return r;
         }
-        r = silo_image_bundle_create(&s, &io, &dir, &err);
+        r = silo_image_bundle_create(&s, &io, &dir, &mntfd, &err);
         silo_store_close(&s);
         if (r < 0) {
                 free(pos);
@@ -420,6 +421,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         co.no_pivot = no_pivot;
         co.no_new_keyring = no_new_keyring;
         co.preserve_fds = preserve_fds;
+        co.image_mount_fd = mntfd > 0 ? mntfd : 0;
         co.detach = is_run ? detach : true;
         co.keep = !rm; /* like docker: a stopped image container stays until `delete` unless --rm */
         r = is_run ? silo_container_run(&g->ctx, &co, &status, &err)
@@ -427,6 +429,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         free(pos);
         if (r < 0) {
                 silo_error_t e = NULL;
+                close(TAKE_FD(mntfd));
                 if (silo_image_bundle_remove(dir, &e) < 0)
                         silo_error_free(&e);
                 return silo_cmd_fail(&err);

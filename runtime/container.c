@@ -67,6 +67,7 @@ static void container_init(struct silo_container *c, const struct silo_context *
         c->dirfd = -1;
         c->pidfd = -1;
         c->pty_master = -1;
+        c->rootfs_mount_fd = -1;
 }
 
 #define _cleanup_container_ _cleanup_(container_free)
@@ -219,7 +220,7 @@ static void create_rollback(struct silo_container *c)
 static int do_create(struct silo_container *c, const struct silo_create_opts *o, bool foreground, silo_error_t *err)
 {
         _cleanup_free_ char *config_path = NULL, *buf = NULL, *cgpath = NULL;
-        _cleanup_close_ int console = -1;
+        _cleanup_close_ int console = -1, own_mount_fd = -1;
         const struct silo_process *p;
         size_t len;
         char created[64];
@@ -305,6 +306,15 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_network_prepare(c, err);
         if (r < 0)
                 goto fail;
+        /* image containers: the overlay is attached by the init, in its own mount namespace */
+        if (o->image_mount_fd > 0) {
+                c->rootfs_mount_fd = o->image_mount_fd;
+        } else {
+                r = silo_image_container_mount_fd(c->spec, c->id, &own_mount_fd, err);
+                if (r < 0)
+                        goto fail;
+                c->rootfs_mount_fd = own_mount_fd;
+        }
 
         r = silo_sandbox_ns_create(c, err);
         if (r < 0)

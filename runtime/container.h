@@ -27,6 +27,7 @@ struct silo_create_opts {
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;
+        int image_mount_fd; /* > 0: the detached overlay of an image container (image/ctr.c); 0 = none */
         /* run only */
         bool detach;
         bool keep;

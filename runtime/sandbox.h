@@ -38,6 +38,7 @@ struct silo_container {
         int pty_master;      /* foreground terminal (run), else sent to the console socket */
         pid_t intermediate;  /* slow path: the first child, already reaped */
         int extra_fds;       /* socket-activation fds passed before --preserve-fds ones */
+        int rootfs_mount_fd; /* -1, or a detached overlay mount the init attaches as its rootfs */
 };
 
 /* What the container init needs; filled by the parent, inherited by clone (copy of memory). */
@@ -48,6 +49,7 @@ struct silo_init_args {
         const char *bundle;
         int sync_fd;
         int state_dirfd; /* for exec.fifo; CLOEXEC, so gone at execve */
+        int rootfs_mount_fd; /* -1, or a detached overlay to attach as the rootfs (image containers) */
         const struct silo_seccomp_prog *seccomp;
         bool no_pivot;
         bool no_new_keyring;
