@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * silo-vm-agent: /init of the VM sandbox's initramfs (static, glibc's libc.a, no libsilo).
+ *
+ * Boot: mount /proc /sys /dev, finit_module() every file listed in /modules (built by the host
+ * in dependency order, uncompressed), open the virtio-serial port "silo" and read the CONFIG
+ * frame (protocol: vm/proto.h), mount the container rootfs = overlay(erofs on /dev/vda, tmpfs
+ * upper) with /proc /sys /dev /sys/fs/cgroup (cgroup2), move it onto / and chroot, create the
+ * cgroup "ctr" with memory.max / pids.max from the config, set the hostname, send READY.
+ * On START the process is forked: it joins "ctr", takes rlimits, groups, gid, uid, cwd, env and
+ * execs with stdio on pipes that the agent relays as STDOUT/STDERR/STDIN frames; SIGNAL frames
+ * are delivered to it; its wait status goes back as EXIT.
+ *
+ * Invariants: the agent is pid 1 and must never exit (the kernel would panic: the host sees the
+ * VMM end without EXIT and reports it).  Every fatal problem is reported once as an ERROR frame
+ * (or on the console when the port is not there yet) and the agent then idles until the host
+ * stops the VMM.  The tmpfs upper dies with the VM: nothing is written to the erofs image.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "proto.h"
+
+static int port = -1;
+
+struct config {
+        char **args, **env, *cwd, *hostname;
+        uid_t uid;
+        gid_t gid;
+        gid_t gids[64];
+        int n_gids;
+        struct {
+                int res;
+                struct rlimit rl;
+        } rlimits[32];
+        int n_rlimits;
+        char *memory, *pids;
+};
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+        const char *p = buf;
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return;
+                p += k;
+                n -= (size_t)k;
+        }
+}
+
+static void send_frame(uint32_t type, const void *data, uint32_t len)
+{
+        char *buf = malloc(sizeof(struct silo_vm_hdr) + len);
+        struct silo_vm_hdr h = {type, len};
+
+        if (buf == NULL)
+                return;
+        memcpy(buf, &h, sizeof(h));
+        if (len)
+                memcpy(buf + sizeof(h), data, len);
+        write_all(port, buf, sizeof(h) + len);
+        free(buf);
+}
+
+/* Report and idle: pid 1 must not exit; the host stops the VMM. */
+static __attribute__((noreturn, format(printf, 1, 2))) void fatal(const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                n = 0;
+        if ((size_t)n >= sizeof(msg))
+                n = sizeof(msg) - 1;
+        if (errno && (size_t)n + 64 < sizeof(msg))
+                n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errno));
+        if (port >= 0)
+                send_frame(SILO_VM_ERROR, msg, (uint32_t)n);
+        else
+                dprintf(2, "silo-vm-agent: %s\n", msg);
+        if (port < 0)
+                reboot(RB_AUTOBOOT); /* -no-reboot: the VMM exits */
+        for (;;)
+                pause();
+}
+
+static void mkmount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data)
+{
+        mkdir(dst, 0755);
+        errno = 0;
+        if (mount(src, dst, type, flags, data) < 0)
+                fatal("mount %s on '%s'", type, dst);
+}
+
+static void load_modules(void)
+{
+        char line[256];
+        FILE *f = fopen("/modules", "re");
+
+        if (f == NULL)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                char path[300];
+                line[strcspn(line, "\n")] = '\0';
+                if (!*line)
+                        continue;
+                snprintf(path, sizeof(path), "/lib/%s", line);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                errno = 0;
+                if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+                        fatal("load module '%s'", line);
+                close(fd);
+        }
+        fclose(f);
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+/* /sys/class/virtio-ports/vportNpM/name == "silo" -> /dev/vportNpM (devtmpfs makes the node) */
+static int open_port(void)
+{
+        for (int i = 0; i < 1000; i++) {
+                DIR *d = opendir("/sys/class/virtio-ports");
+                struct dirent *de;
+                while (d && (de = readdir(d)) != NULL) {
+                        char p[300], name[64] = "";
+                        if (de->d_name[0] == '.')
+                                continue;
+                        snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", de->d_name);
+                        int fd = open(p, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        ssize_t n = read(fd, name, sizeof(name) - 1);
+                        close(fd);
+                        name[n > 0 ? n : 0] = '\0';
+                        name[strcspn(name, "\n")] = '\0';
+                        if (strcmp(name, SILO_VM_PORT) == 0) {
+                                snprintf(p, sizeof(p), "/dev/%s", de->d_name);
+                                fd = open(p, O_RDWR | O_CLOEXEC);
+                                if (fd >= 0) {
+                                        closedir(d);
+                                        return fd;
+                                }
+                        }
+                }
+                if (d)
+                        closedir(d);
+                sleep_ms(10);
+        }
+        errno = 0;
+        fatal("virtio-serial port '" SILO_VM_PORT "' did not appear");
+}
+
+static bool read_full(int fd, void *buf, size_t n)
+{
+        char *p = buf;
+        while (n > 0) {
+                ssize_t k = read(fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                p += k;
+                n -= (size_t)k;
+        }
+        return true;
+}
+
+/* Blocking read of one frame; the payload is NUL-terminated for convenience. */
+static char *read_frame(struct silo_vm_hdr *h)
+{
+        char *buf;
+
+        if (!read_full(port, h, sizeof(*h)))
+                fatal("read from the host");
+        if (h->len > SILO_VM_MAX_FRAME) {
+                errno = 0;
+                fatal("frame of %u bytes from the host", h->len);
+        }
+        buf = calloc(1, h->len + 1);
+        if (buf == NULL || !read_full(port, buf, h->len))
+                fatal("read from the host");
+        return buf;
+}
+
+static void strv_push(char ***v, char *s)
+{
+        size_t n = 0;
+        while (*v && (*v)[n])
+                n++;
+        *v = realloc(*v, (n + 2) * sizeof(char *));
+        if (*v == NULL)
+                fatal("out of memory");
+        (*v)[n] = s;
+        (*v)[n + 1] = NULL;
+}
+
+static void parse_config(char *buf, size_t len, struct config *c)
+{
+        char *end = buf + len;
+
+        memset(c, 0, sizeof(*c));
+        c->cwd = "/";
+        while (buf < end) {
+                char *key = buf, *val = buf + strlen(buf) + 1;
+                if (val >= end)
+                        break;
+                buf = val + strlen(val) + 1;
+                if (strcmp(key, "arg") == 0) {
+                        strv_push(&c->args, val);
+                } else if (strcmp(key, "env") == 0) {
+                        strv_push(&c->env, val);
+                } else if (strcmp(key, "cwd") == 0) {
+                        c->cwd = val;
+                } else if (strcmp(key, "hostname") == 0) {
+                        c->hostname = val;
+                } else if (strcmp(key, "uid") == 0) {
+                        c->uid = (uid_t)strtoul(val, NULL, 10);
+                } else if (strcmp(key, "gid") == 0) {
+                        c->gid = (gid_t)strtoul(val, NULL, 10);
+                } else if (strcmp(key, "gid+") == 0 && c->n_gids < 64) {
+                        c->gids[c->n_gids++] = (gid_t)strtoul(val, NULL, 10);
+                } else if (strcmp(key, "rlimit") == 0 && c->n_rlimits < 32) {
+                        long long res, soft, hard;
+                        if (sscanf(val, "%lld %lld %lld", &res, &soft, &hard) == 3) {
+                                c->rlimits[c->n_rlimits].res = (int)res;
+                                c->rlimits[c->n_rlimits].rl.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+                                c->rlimits[c->n_rlimits].rl.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
+                                c->n_rlimits++;
+                        }
+                } else if (strcmp(key, "memory") == 0) {
+                        c->memory = val;
+                } else if (strcmp(key, "pids") == 0) {
+                        c->pids = val;
+                }
+        }
+        if (c->args == NULL) {
+                errno = 0;
+                fatal("config: no process args");
+        }
+}
+
+static void write_str(const char *path, const char *s)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        errno = 0;
+        if (fd < 0 || write(fd, s, strlen(s)) < 0)
+                fatal("write '%s' to '%s'", s, path);
+        close(fd);
+}
+
+static void setup_rootfs(void)
+{
+        struct stat st;
+        int i;
+
+        for (i = 0; i < 1000 && stat("/dev/vda", &st) < 0; i++)
+                sleep_ms(5);
+        mkmount("/dev/vda", "/lower", "erofs", MS_RDONLY, NULL);
+        mkmount("tmpfs", "/rw", "tmpfs", 0, "mode=0755");
+        mkdir("/rw/upper", 0755);
+        mkdir("/rw/work", 0755);
+        mkmount("overlay", "/newroot", "overlay", 0, "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work");
+        mkmount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        mkmount("sysfs", "/newroot/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        mkdir("/newroot/dev", 0755);
+        errno = 0;
+        if (mount("/dev", "/newroot/dev", NULL, MS_MOVE, NULL) < 0)
+                fatal("move /dev");
+        mkmount("cgroup2", "/newroot/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        mkmount("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
+        mkmount("shm", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        umount2("/proc", MNT_DETACH);
+        umount2("/sys", MNT_DETACH);
+        errno = 0;
+        if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                fatal("switch to the container rootfs");
+}
+
+static void setup_cgroup(const struct config *c)
+{
+        write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids");
+        errno = 0;
+        if (mkdir("/sys/fs/cgroup/ctr", 0755) < 0 && errno != EEXIST)
+                fatal("mkdir cgroup 'ctr'");
+        if (c->memory) {
+                write_str("/sys/fs/cgroup/ctr/memory.max", c->memory);
+                write_str("/sys/fs/cgroup/ctr/memory.swap.max", "0");
+        }
+        if (c->pids)
+                write_str("/sys/fs/cgroup/ctr/pids.max", c->pids);
+}
+
+/* The process: stdio pipes in, settings applied, exec.  Errors go to its stderr, exit 127/126. */
+static __attribute__((noreturn)) void child(const struct config *c, int in, int out, int errfd)
+{
+        const char *what = "setsid";
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (setsid() < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+                goto fail;
+        what = "join cgroup";
+        int fd = open("/sys/fs/cgroup/ctr/cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) < 0)
+                goto fail;
+        close(fd);
+        what = "setrlimit";
+        for (int i = 0; i < c->n_rlimits; i++)
+                if (setrlimit(c->rlimits[i].res, &c->rlimits[i].rl) < 0)
+                        goto fail;
+        what = "setgroups";
+        if (setgroups((size_t)c->n_gids, c->gids) < 0)
+                goto fail;
+        what = "setgid";
+        if (setgid(c->gid) < 0)
+                goto fail;
+        what = "setuid";
+        if (setuid(c->uid) < 0)
+                goto fail;
+        what = "chdir to cwd";
+        if (chdir(c->cwd) < 0)
+                goto fail;
+        clearenv();
+        for (char **e = c->env; e && *e; e++)
+                putenv(*e);
+        if (getenv("PATH") == NULL)
+                setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+        execvp(c->args[0], c->args);
+        dprintf(2, "exec '%s': %s\n", c->args[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+fail:
+        dprintf(2, "%s: %s\n", what, strerror(errno));
+        _exit(127);
+}
+
+/* Relay one pipe read as a frame; false at EOF. */
+static bool relay(int fd, uint32_t type)
+{
+        char buf[16384];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0)
+                return false;
+        send_frame(type, buf, (uint32_t)n);
+        return true;
+}
+
+static void run(const struct config *c)
+{
+        int in[2], out[2], errp[2], sfd, status = -1;
+        bool in_open = true;
+        sigset_t mask;
+        pid_t pid;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        errno = 0;
+        if (sfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+                fatal("pipes");
+        pid = fork();
+        if (pid < 0)
+                fatal("fork");
+        if (pid == 0)
+                child(c, in[0], out[1], errp[1]);
+        close(in[0]);
+        close(out[1]);
+        close(errp[1]);
+        int ofd = out[0], efd = errp[0];
+        /* after the process exits, its children may still hold the pipes: relay until both are
+         * closed, but at most 200 ms longer */
+        int drain_ms = -1;
+        while (status < 0 || ofd >= 0 || efd >= 0) {
+                struct pollfd p[4] = {{sfd, POLLIN, 0}, {port, POLLIN, 0}, {ofd, POLLIN, 0}, {efd, POLLIN, 0}};
+                int n = poll(p, 4, status >= 0 ? drain_ms : -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0)
+                        break;
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        int ws;
+                        pid_t w;
+                        (void)!read(sfd, &si, sizeof(si));
+                        while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+                                if (w == pid) {
+                                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                                        drain_ms = 200;
+                                }
+                }
+                if (p[2].revents && !relay(ofd, SILO_VM_STDOUT)) {
+                        close(ofd);
+                        ofd = -1;
+                }
+                if (p[3].revents && !relay(efd, SILO_VM_STDERR)) {
+                        close(efd);
+                        efd = -1;
+                }
+                if (p[1].revents & POLLIN) {
+                        struct silo_vm_hdr h;
+                        char *buf = read_frame(&h);
+                        if (h.type == SILO_VM_SIGNAL && h.len == 4 && status < 0) {
+                                uint32_t sig;
+                                memcpy(&sig, buf, 4);
+                                kill(pid, (int)sig);
+                        } else if (h.type == SILO_VM_STDIN && in_open) {
+                                if (h.len == 0) {
+                                        close(in[1]);
+                                        in_open = false;
+                                } else {
+                                        write_all(in[1], buf, h.len);
+                                }
+                        }
+                        free(buf);
+                }
+        }
+        uint32_t st = (uint32_t)status;
+        send_frame(SILO_VM_EXIT, &st, sizeof(st));
+}
+
+int main(void)
+{
+        struct silo_vm_hdr h;
+        struct config c;
+        char *buf;
+
+        mkdir("/proc", 0755);
+        mkdir("/sys", 0755);
+        mkdir("/dev", 0755);
+        mount("proc", "/proc", "proc", 0, NULL);
+        mount("sysfs", "/sys", "sysfs", 0, NULL);
+        mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+        load_modules();
+        port = open_port();
+        buf = read_frame(&h);
+        if (h.type != SILO_VM_CONFIG) {
+                errno = 0;
+                fatal("expected CONFIG, got frame type %u", h.type);
+        }
+        parse_config(buf, h.len, &c);
+        setup_rootfs();
+        setup_cgroup(&c);
+        errno = 0;
+        if (c.hostname && sethostname(c.hostname, strlen(c.hostname)) < 0)
+                fatal("sethostname '%s'", c.hostname);
+        signal(SIGPIPE, SIG_IGN);
+        send_frame(SILO_VM_READY, NULL, 0);
+        for (;;) {
+                char *b = read_frame(&h);
+                free(b);
+                if (h.type == SILO_VM_START)
+                        break;
+        }
+        run(&c);
+        for (;;)
+                pause();
+}
