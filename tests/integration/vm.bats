@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# The VM sandbox (--sandbox vm / io.silo.sandbox=vm): the container's process runs in a qemu
+# microvm guest.  Here under TCG (this host's /dev/kvm cannot boot a stock guest), so every
+# VM costs 2-6 s: the file keeps to about a dozen boots.  silo-only (runc has no VM sandbox).
+#
+# The guest kernel is the host's newest /boot/vmlinuz-*; the extracted vmlinux and the
+# initramfs are cached in one data root shared by the whole file (VM_DATA).
+
+load helpers
+
+setup_file() {
+	VM_DATA=$(mktemp -d /tmp/silo-vmdata.XXXXXX)
+	export VM_DATA
+}
+
+teardown_file() {
+	rm -rf "$VM_DATA"
+}
+
+setup() {
+	is_silo || skip "the vm sandbox is silo's own (runc has none)"
+	command -v qemu-system-x86_64 >/dev/null || skip "test requires qemu-system-x86_64 (package qemu-system-x86)"
+	command -v mkfs.erofs >/dev/null || skip "test requires mkfs.erofs (package erofs-utils)"
+	compgen -G "/boot/vmlinuz-*" >/dev/null || skip "test requires a kernel in /boot (linux-image-amd64)"
+	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "test requires busybox-static"
+	setup_bundle
+	mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/work"
+	cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
+	for c in sh cat echo id hostname pwd sleep; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
+	export SILO_DATA_ROOT=$VM_DATA
+}
+
+teardown() {
+	teardown_bundle
+}
+
+sh_cmd() {
+	update_config --arg s "$1" '.process.args = ["/bin/sh", "-c", $s]'
+}
+
+# vm_gone: no VMM and no supervisor of this test left, the state root empty
+vm_gone() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$TESTDIR"; then
+			echo "left behind: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
+			return 1
+		fi
+	done
+	[ -z "$(ls -A "$ROOT")" ] || { ls -la "$ROOT" >&2; return 1; }
+}
+
+@test "vm: run /bin/true-like payload exits 0" {
+	set_cmd true
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_success
+
+	vm_gone
+}
+
+@test "vm: a shell script: exit code, stdout and stderr kept apart" {
+	sh_cmd 'echo hello; echo err >&2; exit 3'
+	run --separate-stderr "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 3 ]
+	[ "$output" = hello ]
+	echo "$stderr" | grep -qx err
+	! echo "$stderr" | grep -qx hello
+	vm_gone
+}
+
+@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits) and stdin" {
+	update_config '.process.env += ["FOO=bar baz"] | .process.cwd = "/work" |
+		.process.user = {"uid": 1000, "gid": 1001} | .hostname = "vmhost" |
+		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}]'
+	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; cat'
+	run bash -c 'echo from-stdin | "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1 2>/dev/null'
+	assert_success
+	assert_output "bar baz
+/work
+1000
+1001
+vmhost
+123
+321
+from-stdin"
+}
+
+@test "vm: a signal ends the process: 128+N" {
+	sh_cmd 'kill -TERM $$'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 143 ]
+}
+
+@test "vm: memory limit is enforced in the guest (OOM kill: 137)" {
+	update_config '.linux.resources.memory = {"limit": 33554432}'
+	set_cmd memhog 96
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 137 ]
+	refute_output --partial "memhog done"
+	vm_gone
+}
+
+@test "vm: create boots, start runs, state pid is the VMM, kill forwards, delete leaves nothing" {
+	snapshot_host
+	set_cmd signal-report
+	create_ctr --sandbox vm v1
+	run state_field v1 status
+	assert_output created
+	local pid
+	pid=$(state_field v1 pid)
+	[ "$(cat /proc/"$pid"/comm)" = qemu-system-x86 ]
+	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
+	# the process starts at start, not at create
+	! grep -q ready "$CTR_OUT"
+	silo start v1
+	assert_success
+	wait_for_output 150 0.1 '^ready$'
+	run state_field v1 status
+	assert_output running
+	silo exec v1 /silo-testinit true
+	assert_failure
+	assert_output --partial "not supported by the vm sandbox"
+	silo kill v1 USR1
+	assert_success
+	wait_for_output 100 0.1 '^SIGUSR1$'
+	silo kill v1 KILL
+	assert_success
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: annotation io.silo.sandbox=vm selects the VM; kill TERM stops it" {
+	update_config '.annotations = {"io.silo.sandbox": "vm"}'
+	sh_cmd 'trap "echo got-term; exit 7" TERM; echo up; while :; do sleep 0.1; done'
+	run_detached v1
+	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
+	wait_for_output 150 0.1 '^up$'
+	silo kill v1 TERM
+	assert_success
+	wait_for_output 100 0.1 '^got-term$'
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	vm_gone
+}
+
+@test "vm: delete --force of a running VM leaves nothing" {
+	snapshot_host
+	sh_cmd 'echo up; while :; do sleep 1; done'
+	run_detached --sandbox vm v1
+	wait_for_output 150 0.1 '^up$'
+	silo delete --force v1
+	assert_success
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: kill of a created (not started) VM stops it" {
+	set_cmd true
+	create_ctr --sandbox vm v1
+	silo kill v1 TERM
+	assert_success
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	vm_gone
+}
+
+@test "vm: missing guest kernel: clear error, nothing left" {
+	snapshot_host
+	silo run --sandbox vm --vm-kernel /nonexistent/vmlinuz-1.0 --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--vm-kernel: '/nonexistent/vmlinuz-1.0': no such file or directory"
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: broken guest kernel: qemu's reason, nothing left" {
+	snapshot_host
+	local k
+	k=$(basename "$(ls -1v /boot/vmlinuz-* | tail -1)")
+	head -c 200000 /dev/urandom >"$TESTDIR/$k"
+	silo run --sandbox vm --vm-kernel "$TESTDIR/$k" --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "vm: the VMM exited before the guest was ready: qemu"
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: bad selection and knobs are refused before anything starts" {
+	silo run --sandbox vmm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--sandbox: unknown sandbox 'vmm' (ns or vm)"
+	silo run --sandbox vm --vm-accel fast --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--vm-accel: 'fast' is not kvm, tcg or auto"
+	update_config '.annotations = {"io.silo.vm.memory": "lots"}'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "/annotations/io.silo.vm.memory: 'lots'"
+	vm_gone
+}
