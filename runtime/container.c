@@ -311,14 +311,14 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                         goto fail;
         }
 
-        r = silo_network_prepare(c, err);
+        r = vm ? 0 : silo_network_prepare(c, err); /* vm: the guest has no network yet */
         if (r < 0)
                 goto fail;
 
         r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
         if (r < 0)
                 goto fail;
-        r = silo_network_attach(c, err);
+        r = vm ? 0 : silo_network_attach(c, err);
         if (r < 0)
                 goto fail;
 

@@ -451,6 +451,10 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
         if (c->spec->process->terminal)
                 return silo_error_set(err, 0, "/process/terminal: not supported by the vm sandbox yet");
+        const char *net = annotation(c->spec, "run.silo.network");
+        if (net && strcmp(net, "none") != 0)
+                return silo_error_set(err, 0, "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                              "sandbox yet (the guest has no network)", net);
         r = plan(c, &p, err);
         if (r < 0)
                 goto out;

@@ -203,3 +203,16 @@ from-stdin"
 	assert_output --partial "/annotations/io.silo.vm.memory: 'lots'"
 	vm_gone
 }
+
+@test "vm: run --image --sandbox vm (network defaults to none)" {
+	command -v tar >/dev/null || skip "test requires tar"
+	local img=$TESTDIR/busybox.tar
+	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$img" >/dev/null
+	run "$SILO_BIN" --data-root "$VM_DATA" image import "$img"
+	assert_success
+	silo run --rm --sandbox vm --image localhost/busybox:latest i1 sh -c 'echo hi from $(hostname); ls /bin/busybox'
+	assert_success
+	assert_line "hi from i1"
+	assert_line /bin/busybox
+	vm_gone
+}
