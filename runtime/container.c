@@ -1060,13 +1060,18 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
         status = container_status(&c);
         if (strcmp(status, "stopped") == 0 || strcmp(status, "creating") == 0)
                 return silo_error_set(err, 0, "cannot exec in a %s container", status);
-        if (is_vm(&c))
-                return silo_error_set(err, 0, "exec: not supported by the vm sandbox yet");
+        if (is_vm(&c) && strcmp(status, "running") != 0)
+                return silo_error_set(err, 0, "cannot exec in a %s vm container", status);
         if (strcmp(status, "paused") == 0 && !o->ignore_paused)
                 return silo_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
         r = exec_process(&c, o, &p, err);
         if (r < 0)
                 return r;
+        if (is_vm(&c)) {
+                r = silo_sandbox_vm_exec(&c, o, p, ret_status, err);
+                silo_process_free(p);
+                return r;
+        }
         copts.console_socket = o->console_socket;
         c.opts = &copts;
         if (p->terminal && !o->console_socket && o->detach)

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -30,10 +31,12 @@
 #include <sys/wait.h>
 #include "../cgroups/cgroup.h"
 #include "../image/image.h"
+#include "../vm/proto.h"
 #include "../vm/supervisor.h"
 #include "../vm/vm.h"
 #include "log.h"
 #include "sandbox.h"
+#include "terminal.h"
 #include "util.h"
 
 #define VM_DEFAULT_MIB 256
@@ -143,10 +146,9 @@ static void kv(struct silo_buf *b, const char *k, const char *v)
         silo_buf_put(b, v, strlen(v) + 1);
 }
 
-static void build_config(const struct silo_container *c, struct silo_buf *b)
+/* The keys of one process (CONFIG and EXEC). */
+static void process_config(const struct silo_process *p, struct silo_buf *b)
 {
-        const struct silo_process *p = c->spec->process;
-        const struct silo_resources *r = resources(c);
         char num[64];
 
         for (char **a = p->args; a && *a; a++)
@@ -169,6 +171,14 @@ static void build_config(const struct silo_container *c, struct silo_buf *b)
                          l->hard == RLIM_INFINITY ? -1LL : (long long)l->hard);
                 kv(b, "rlimit", num);
         }
+}
+
+static void build_config(const struct silo_container *c, struct silo_buf *b)
+{
+        const struct silo_resources *r = resources(c);
+        char num[64];
+
+        process_config(c->spec->process, b);
         if (c->spec->hostname && *c->spec->hostname)
                 kv(b, "hostname", c->spec->hostname);
         if (memory_limit(c)) {
@@ -307,7 +317,7 @@ static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_
 
 struct vm_plan {
         struct silo_vm_assets assets;
-        char *dir, *erofs, *log, *console;
+        char *dir, *erofs, *log, *console, *sock;
         uint64_t mib, cpus, boot_timeout_ms;
         bool kvm;
         char **argv;
@@ -320,6 +330,7 @@ static void plan_free(struct vm_plan *p)
         free(p->erofs);
         free(p->log);
         free(p->console);
+        free(p->sock);
         silo_strv_free(p->argv);
 }
 
@@ -408,6 +419,7 @@ static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
         p->erofs = silo_xasprintf("%s/rootfs.erofs", p->dir);
         p->log = silo_xasprintf("%s/vm.log", p->dir);
         p->console = silo_xasprintf("%s/console.log", p->dir);
+        p->sock = silo_xasprintf("%s/vm.sock", p->dir);
         build_argv(p);
         return 0;
 }
@@ -485,7 +497,7 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                 struct silo_vm_super a = {
                         .argv = p.argv, .vmm_fd = sv[1], .ctl_fd = sv[0], .notify_fd = notify[1],
                         .state_dirfd = state_fd, .cgroup = c->cgroup, .log_path = p.log,
-                        .console_path = p.console, .config = config.data, .config_len = config.len,
+                        .console_path = p.console, .sock_path = p.sock, .config = config.data, .config_len = config.len,
                         .boot_timeout_ms = (long)p.boot_timeout_ms,
                 };
                 close(notify[0]);
@@ -594,6 +606,92 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
                         kill(c->vm_supervisor, (int)si.ssi_signo);
                 }
         }
+        *ret_status = status;
+        return 0;
+}
+
+/*
+ * exec: one session on the supervisor's socket.  Foreground only (the process lives in the
+ * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
+ * command that cannot be run: 127/126 with the reason on stderr).
+ */
+int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o, const struct silo_process *p,
+                         int *ret_status, silo_error_t *err)
+{
+        _cleanup_free_ char *path = silo_xasprintf("%s/%s/vm.sock", c->ctx->root, c->id);
+        _cleanup_close_ int sock = -1, sfd = -1;
+        struct silo_buf config = {0};
+        sigset_t mask, old;
+        int in = STDIN_FILENO, status = -1, r = 0;
+        char buf[16384];
+
+        if (o->detach || o->pid_file || o->pidfd_socket)
+                return silo_error_set(err, 0, "exec: -d, --pid-file and --pidfd-socket are not supported by the "
+                                              "vm sandbox (the process has no host pid)");
+        if (p->terminal)
+                return silo_error_set(err, 0, "exec: a terminal is not supported by the vm sandbox yet");
+        sock = silo_unix_connect(path, err);
+        if (sock < 0)
+                return silo_error_wrap(err, "exec: the VM's supervisor");
+        process_config(p, &config);
+        r = silo_vm_send(sock, SILO_VM_EXEC, 0, config.data, (uint32_t)config.len);
+        silo_buf_free(&config);
+        if (r < 0)
+                return silo_error_set(err, errno, "exec: send to the VM's supervisor");
+        /* the process runs: state/kill/delete must work meanwhile */
+        flock(c->dirfd, LOCK_UN);
+        sigfillset(&mask);
+        sigdelset(&mask, SIGSEGV);
+        sigdelset(&mask, SIGBUS);
+        sigdelset(&mask, SIGILL);
+        sigdelset(&mask, SIGFPE);
+        sigdelset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        while (status < 0 && r == 0) {
+                struct pollfd pfd[3] = {{sock, POLLIN, 0}, {sfd, POLLIN, 0}, {in, POLLIN, 0}};
+                struct silo_vm_hdr h;
+
+                if (poll(pfd, 3, -1) < 0) {
+                        if (errno != EINTR)
+                                r = silo_error_set(err, errno, "exec: poll");
+                        continue;
+                }
+                if (pfd[0].revents) {
+                        _cleanup_free_ char *f = silo_vm_recv(sock, &h);
+                        if (f == NULL)
+                                r = silo_error_set(err, 0, "exec failed: the VM stopped");
+                        else if (h.type == SILO_VM_STDOUT)
+                                (void)silo_write_all(STDOUT_FILENO, f, h.len);
+                        else if (h.type == SILO_VM_STDERR)
+                                (void)silo_write_all(STDERR_FILENO, f, h.len);
+                        else if (h.type == SILO_VM_EXIT && h.len == 4)
+                                status = (int)(*(uint32_t *)f & 0xff);
+                        else if (h.type == SILO_VM_ERROR)
+                                r = silo_error_set(err, 0, "exec failed: %s", f);
+                        continue;
+                }
+                if (pfd[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                                uint32_t sig = si.ssi_signo;
+                                (void)silo_vm_send(sock, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
+                        }
+                }
+                if (in >= 0 && pfd[2].revents) {
+                        ssize_t n = read(in, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                in = -1;
+                                n = 0;
+                        }
+                        (void)silo_vm_send(sock, SILO_VM_STDIN, 0, buf, (uint32_t)n);
+                }
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return r;
         *ret_status = status;
         return 0;
 }

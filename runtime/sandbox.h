@@ -97,6 +97,8 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err);
 int silo_sandbox_vm_kill(struct silo_container *c, int sig, bool started, silo_error_t *err);
 void silo_sandbox_vm_stop(struct silo_container *c);
 int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err);
+int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o, const struct silo_process *p,
+                         int *ret_status, silo_error_t *err);
 
 /* Hook state JSON for the container in its current phase. */
 char *silo_container_hook_state(struct silo_container *c, const char *status);

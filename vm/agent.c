@@ -7,9 +7,10 @@
  * frame (protocol: vm/proto.h), mount the container rootfs = overlay(erofs on /dev/vda, tmpfs
  * upper) with /proc /sys /dev /sys/fs/cgroup (cgroup2), move it onto / and chroot, create the
  * cgroup "ctr" with memory.max / pids.max from the config, set the hostname, send READY.
- * On START the process is forked: it joins "ctr", takes rlimits, groups, gid, uid, cwd, env and
- * execs with stdio on pipes that the agent relays as STDOUT/STDERR/STDIN frames; SIGNAL frames
- * are delivered to it; its wait status goes back as EXIT.
+ * On START the process is forked (session 0), on EXEC another one (session n): it joins "ctr",
+ * takes rlimits, groups, gid, uid, cwd, env and execs with stdio on pipes that the agent relays
+ * as STDOUT/STDERR/STDIN frames of its session; SIGNAL frames are delivered to it; its wait
+ * status goes back as EXIT.  Sessions are independent; the host stops the VM after EXIT of 0.
  *
  * Invariants: the agent is pid 1 and must never exit (the kernel would panic: the host sees the
  * VMM end without EXIT and reports it).  Every fatal problem is reported once as an ERROR frame
@@ -69,10 +70,10 @@ static void write_all(int fd, const void *buf, size_t n)
         }
 }
 
-static void send_frame(uint32_t type, const void *data, uint32_t len)
+static void send_frame(uint32_t type, uint32_t id, const void *data, uint32_t len)
 {
         char *buf = malloc(sizeof(struct silo_vm_hdr) + len);
-        struct silo_vm_hdr h = {type, len};
+        struct silo_vm_hdr h = {type, id, len};
 
         if (buf == NULL)
                 return;
@@ -100,7 +101,7 @@ static __attribute__((noreturn, format(printf, 1, 2))) void fatal(const char *fm
         if (errno && (size_t)n + 64 < sizeof(msg))
                 n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errno));
         if (port >= 0)
-                send_frame(SILO_VM_ERROR, msg, (uint32_t)n);
+                send_frame(SILO_VM_ERROR, 0, msg, (uint32_t)n);
         else
                 dprintf(2, "silo-vm-agent: %s\n", msg);
         if (port < 0)
@@ -364,8 +365,22 @@ fail:
         _exit(127);
 }
 
+/* One process being run: the container's (id 0) or an exec'd one. */
+struct session {
+        uint32_t id;
+        pid_t pid;
+        int in, out, err; /* -1 once closed */
+        int status;       /* -1 while running */
+        struct timespec exited;
+        char *config_buf; /* the strings of cfg point into it */
+        struct config cfg;
+};
+
+#define MAX_SESSIONS 64
+static struct session *sessions[MAX_SESSIONS];
+
 /* Relay one pipe read as a frame; false at EOF. */
-static bool relay(int fd, uint32_t type)
+static bool relay(int fd, uint32_t type, uint32_t id)
 {
         char buf[16384];
         ssize_t n = read(fd, buf, sizeof(buf));
@@ -373,82 +388,191 @@ static bool relay(int fd, uint32_t type)
                 return true;
         if (n <= 0)
                 return false;
-        send_frame(type, buf, (uint32_t)n);
+        send_frame(type, id, buf, (uint32_t)n);
         return true;
 }
 
-static void run(const struct config *c)
+static struct session *find(uint32_t id)
 {
-        int in[2], out[2], errp[2], sfd, status = -1;
-        bool in_open = true;
+        for (int i = 0; i < MAX_SESSIONS; i++)
+                if (sessions[i] && sessions[i]->id == id)
+                        return sessions[i];
+        return NULL;
+}
+
+static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
+{
+        int in[2], out[2], errp[2], slot = -1;
+        struct session *s;
+
+        for (int i = 0; i < MAX_SESSIONS && slot < 0; i++)
+                if (sessions[i] == NULL)
+                        slot = i;
+        if (slot < 0 || find(id)) {
+                const char *m = slot < 0 ? "too many exec sessions" : "session id in use";
+                send_frame(SILO_VM_ERROR, id, m, (uint32_t)strlen(m));
+                free(config_buf);
+                return;
+        }
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+                if (id == 0)
+                        fatal("pipes");
+                send_frame(SILO_VM_ERROR, id, "pipes", 5);
+                free(config_buf);
+                return;
+        }
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+                fatal("out of memory");
+        s->id = id;
+        s->status = -1;
+        s->config_buf = config_buf;
+        s->cfg = *cfg;
+        s->pid = fork();
+        if (s->pid < 0)
+                fatal("fork");
+        if (s->pid == 0)
+                child(&s->cfg, in[0], out[1], errp[1]);
+        close(in[0]);
+        close(out[1]);
+        close(errp[1]);
+        s->in = in[1];
+        s->out = out[0];
+        s->err = errp[0];
+        sessions[slot] = s;
+}
+
+static long ms_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void session_end(int slot)
+{
+        struct session *s = sessions[slot];
+        uint32_t st = (uint32_t)s->status;
+
+        send_frame(SILO_VM_EXIT, s->id, &st, sizeof(st));
+        if (s->in >= 0)
+                close(s->in);
+        if (s->out >= 0)
+                close(s->out);
+        if (s->err >= 0)
+                close(s->err);
+        free(s->cfg.args);
+        free(s->cfg.env);
+        free(s->config_buf);
+        free(s);
+        sessions[slot] = NULL;
+}
+
+/* A frame from the host while sessions run. */
+static void host_frame(void)
+{
+        struct silo_vm_hdr h;
+        char *buf = read_frame(&h);
+        struct session *s = find(h.id);
+
+        if (h.type == SILO_VM_EXEC && h.id != 0) {
+                struct config cfg;
+                parse_config(buf, h.len, &cfg);
+                spawn(h.id, buf, &cfg);
+                return;
+        }
+        if (h.type == SILO_VM_SIGNAL && h.len == 4 && s && s->status < 0) {
+                uint32_t sig;
+                memcpy(&sig, buf, 4);
+                kill(s->pid, (int)sig);
+        } else if (h.type == SILO_VM_STDIN && s && s->in >= 0) {
+                if (h.len == 0) {
+                        close(s->in);
+                        s->in = -1;
+                } else {
+                        write_all(s->in, buf, h.len);
+                }
+        }
+        free(buf);
+}
+
+/*
+ * The main loop: every session's pipes, SIGCHLD, the host.  After a process exits, its children
+ * may still hold the pipes: they are relayed until both are closed, but at most 200 ms longer,
+ * then EXIT goes out.
+ */
+static __attribute__((noreturn)) void serve(char *config_buf, const struct config *c)
+{
+        struct pollfd p[2 + 2 * MAX_SESSIONS];
+        int owner[2 + 2 * MAX_SESSIONS];
         sigset_t mask;
-        pid_t pid;
+        int sfd;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         errno = 0;
-        if (sfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-                fatal("pipes");
-        pid = fork();
-        if (pid < 0)
-                fatal("fork");
-        if (pid == 0)
-                child(c, in[0], out[1], errp[1]);
-        close(in[0]);
-        close(out[1]);
-        close(errp[1]);
-        int ofd = out[0], efd = errp[0];
-        /* after the process exits, its children may still hold the pipes: relay until both are
-         * closed, but at most 200 ms longer */
-        int drain_ms = -1;
-        while (status < 0 || ofd >= 0 || efd >= 0) {
-                struct pollfd p[4] = {{sfd, POLLIN, 0}, {port, POLLIN, 0}, {ofd, POLLIN, 0}, {efd, POLLIN, 0}};
-                int n = poll(p, 4, status >= 0 ? drain_ms : -1);
-                if (n < 0 && errno == EINTR)
+        if (sfd < 0)
+                fatal("signalfd");
+        spawn(0, config_buf, c);
+        for (;;) {
+                int n = 0, timeout = -1;
+                p[n++] = (struct pollfd){sfd, POLLIN, 0};
+                p[n++] = (struct pollfd){port, POLLIN, 0};
+                for (int i = 0; i < MAX_SESSIONS; i++) {
+                        struct session *s = sessions[i];
+                        if (s == NULL)
+                                continue;
+                        if (s->status >= 0) {
+                                long left = 200 - ms_since(&s->exited);
+                                if ((s->out < 0 && s->err < 0) || left <= 0) {
+                                        session_end(i);
+                                        continue;
+                                }
+                                if (timeout < 0 || left < timeout)
+                                        timeout = (int)left;
+                        }
+                        if (s->out >= 0) {
+                                owner[n] = i;
+                                p[n++] = (struct pollfd){s->out, POLLIN, 0};
+                        }
+                        if (s->err >= 0) {
+                                owner[n] = i;
+                                p[n++] = (struct pollfd){s->err, POLLIN, 0};
+                        }
+                }
+                if (poll(p, (nfds_t)n, timeout) < 0)
                         continue;
-                if (n == 0)
-                        break;
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         int ws;
                         pid_t w;
                         (void)!read(sfd, &si, sizeof(si));
                         while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
-                                if (w == pid) {
-                                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-                                        drain_ms = 200;
-                                }
+                                for (int i = 0; i < MAX_SESSIONS; i++)
+                                        if (sessions[i] && sessions[i]->pid == w && sessions[i]->status < 0) {
+                                                sessions[i]->status = WIFEXITED(ws) ? WEXITSTATUS(ws)
+                                                                                    : 128 + WTERMSIG(ws);
+                                                clock_gettime(CLOCK_MONOTONIC, &sessions[i]->exited);
+                                        }
                 }
-                if (p[2].revents && !relay(ofd, SILO_VM_STDOUT)) {
-                        close(ofd);
-                        ofd = -1;
-                }
-                if (p[3].revents && !relay(efd, SILO_VM_STDERR)) {
-                        close(efd);
-                        efd = -1;
-                }
-                if (p[1].revents & POLLIN) {
-                        struct silo_vm_hdr h;
-                        char *buf = read_frame(&h);
-                        if (h.type == SILO_VM_SIGNAL && h.len == 4 && status < 0) {
-                                uint32_t sig;
-                                memcpy(&sig, buf, 4);
-                                kill(pid, (int)sig);
-                        } else if (h.type == SILO_VM_STDIN && in_open) {
-                                if (h.len == 0) {
-                                        close(in[1]);
-                                        in_open = false;
-                                } else {
-                                        write_all(in[1], buf, h.len);
-                                }
+                for (int k = 2; k < n; k++) {
+                        struct session *s = sessions[owner[k]];
+                        if (s == NULL || !p[k].revents)
+                                continue;
+                        bool is_out = p[k].fd == s->out;
+                        if (!relay(p[k].fd, is_out ? SILO_VM_STDOUT : SILO_VM_STDERR, s->id)) {
+                                close(p[k].fd);
+                                if (is_out)
+                                        s->out = -1;
+                                else
+                                        s->err = -1;
                         }
-                        free(buf);
                 }
+                if (p[1].revents & POLLIN)
+                        host_frame();
         }
-        uint32_t st = (uint32_t)status;
-        send_frame(SILO_VM_EXIT, &st, sizeof(st));
 }
 
 int main(void)
@@ -470,21 +594,19 @@ int main(void)
                 errno = 0;
                 fatal("expected CONFIG, got frame type %u", h.type);
         }
-        parse_config(buf, h.len, &c);
+        parse_config(buf, h.len, &c); /* c points into buf: kept for the whole VM */
         setup_rootfs();
         setup_cgroup(&c);
         errno = 0;
         if (c.hostname && sethostname(c.hostname, strlen(c.hostname)) < 0)
                 fatal("sethostname '%s'", c.hostname);
         signal(SIGPIPE, SIG_IGN);
-        send_frame(SILO_VM_READY, NULL, 0);
+        send_frame(SILO_VM_READY, 0, NULL, 0);
         for (;;) {
                 char *b = read_frame(&h);
                 free(b);
                 if (h.type == SILO_VM_START)
                         break;
         }
-        run(&c);
-        for (;;)
-                pause();
+        serve(buf, &c);
 }

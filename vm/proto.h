@@ -3,9 +3,11 @@
  * The host <-> guest agent protocol of the VM sandbox, shared by vm/agent.c (guest, static, no
  * libsilo) and vm/supervisor.c (host).  One virtio-serial port named "silo" carries everything.
  *
- * Frame: u32 type, u32 length (both little endian, x86 only), then `length` payload bytes
- * (at most SILO_VM_MAX_FRAME).  A frame is written with one write() per side; readers must
- * accumulate (the port is a byte stream).
+ * Frame: u32 type, u32 session id, u32 length (little endian, x86 only), then `length` payload
+ * bytes (at most SILO_VM_MAX_FRAME).  A frame is written with one write() per side; readers
+ * must accumulate (the port is a byte stream).  Session 0 is the container's process; `exec`
+ * sessions get ids 1.. from the supervisor, which also speaks this protocol to `silo exec` on
+ * the unix socket <state>/vm.sock (there the id is always 0: the supervisor maps it).
  *
  * Sequence:
  *   host  -> CONFIG   the process: NUL-terminated "key\0value\0" pairs (see below), sent at once
@@ -15,7 +17,10 @@
  *   host  -> SIGNAL   u32 signal number, delivered to the process
  *   guest -> EXIT     u32 exit status as a shell sees it (code, or 128+signal); the guest then
  *                     idles and the host stops the VMM
- *   guest -> ERROR    a message; the agent cannot go on (host reports it and stops the VMM)
+ *   guest -> ERROR    a message; the agent cannot go on (host reports it and stops the VMM);
+ *                     for a session > 0: that exec failed (the session is over)
+ *   host  -> EXEC     (session n > 0) start another process: CONFIG's keys (arg, env, cwd,
+ *                     uid, gid, gid+, rlimit); then STDIN/STDOUT/STDERR/SIGNAL/EXIT for n
  *
  * CONFIG keys (repeatable where it makes sense): arg, env, cwd, uid, gid, gid+ (additional),
  * hostname, rlimit ("RESOURCE SOFT HARD" as numbers, RLIM_INFINITY = -1), memory (bytes, the
@@ -39,10 +44,12 @@ enum silo_vm_msg {
         SILO_VM_SIGNAL = 7,
         SILO_VM_EXIT = 8,
         SILO_VM_ERROR = 9,
+        SILO_VM_EXEC = 10,
 };
 
 struct silo_vm_hdr {
         uint32_t type;
+        uint32_t id;
         uint32_t len;
 };
 

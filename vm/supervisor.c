@@ -10,7 +10,9 @@
  *   4. relays its stdin/stdout/stderr (the caller's, as runc's init would have them) to/from
  *      the agent, forwards every signal it receives as a SIGNAL frame (`silo kill` signals the
  *      supervisor; SIGKILL goes to the VMM instead), and on EXIT stops the VMM and exits with
- *      the container's status (a foreground `run` waits for exactly that).
+ *      the container's status (a foreground `run` waits for exactly that);
+ *   5. serves `silo exec` on <state>/vm.sock: each connection is one exec session, its frames
+ *      forwarded under a session id of its own (vm/proto.h).
  *
  * Invariants: the supervisor holds no flock (it opens its own state dir fd, never the locked
  * one) and no file in the state dir except the fifo it opens; when the VMM dies it exits, so
@@ -21,9 +23,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,56 +37,13 @@
 #include "../runtime/util.h"
 #include "proto.h"
 #include "supervisor.h"
+#include "vm.h"
 
 static pid_t vmm = -1;
 
 static void on_signal(int sig)
 {
         (void)sig;
-}
-
-static int send_frame(int fd, uint32_t type, const void *data, uint32_t len)
-{
-        struct silo_vm_hdr h = {type, len};
-        char *buf = silo_xmalloc0(sizeof(h) + len);
-        int r;
-
-        memcpy(buf, &h, sizeof(h));
-        if (len)
-                memcpy(buf + sizeof(h), data, len);
-        r = silo_write_all(fd, buf, sizeof(h) + len);
-        free(buf);
-        return r;
-}
-
-static bool read_full(int fd, void *buf, size_t n)
-{
-        char *p = buf;
-        while (n > 0) {
-                ssize_t k = read(fd, p, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return false;
-                p += k;
-                n -= (size_t)k;
-        }
-        return true;
-}
-
-/* One frame (payload NUL-terminated), or NULL when the channel is closed or garbled. */
-static char *read_frame(int fd, struct silo_vm_hdr *h)
-{
-        char *buf;
-
-        if (!read_full(fd, h, sizeof(*h)) || h->len > SILO_VM_MAX_FRAME)
-                return NULL;
-        buf = silo_xmalloc0(h->len + 1);
-        if (!read_full(fd, buf, h->len)) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
 }
 
 static __attribute__((noreturn)) void stop_vmm_and_exit(int status)
@@ -183,7 +145,7 @@ static int boot(const struct silo_vm_super *a, int pidfd)
         struct silo_vm_hdr h;
         char reason[1024];
 
-        if (send_frame(a->ctl_fd, SILO_VM_CONFIG, a->config, (uint32_t)a->config_len) < 0) {
+        if (silo_vm_send(a->ctl_fd, SILO_VM_CONFIG, 0, a->config, (uint32_t)a->config_len) < 0) {
                 notify_error(a->notify_fd, "vm: send the process config to the guest: %s", strerror(errno));
                 return -1;
         }
@@ -199,7 +161,7 @@ static int boot(const struct silo_vm_super *a, int pidfd)
                         return -1;
                 }
                 if (p[0].revents & POLLIN) {
-                        _cleanup_free_ char *buf = read_frame(a->ctl_fd, &h);
+                        _cleanup_free_ char *buf = silo_vm_recv(a->ctl_fd, &h);
                         if (buf == NULL)
                                 goto vmm_gone;
                         if (h.type == SILO_VM_READY)
@@ -253,8 +215,69 @@ static int wait_start(const struct silo_vm_super *a)
         return 0;
 }
 
-static void relay(const struct silo_vm_super *a, int pidfd)
+/* `silo exec` connections: one exec session each (ids 1..; 0 is the container's process). */
+#define MAX_CLIENTS 32
+static struct {
+        int fd;
+        uint32_t id;
+} clients[MAX_CLIENTS];
+static uint32_t next_id = 1;
+
+static void client_close(int i, bool kill_process, int ctl)
 {
+        if (kill_process) {
+                uint32_t sig = SIGKILL;
+                (void)silo_vm_send(ctl, SILO_VM_SIGNAL, clients[i].id, &sig, sizeof(sig));
+        }
+        close(clients[i].fd);
+        clients[i].fd = -1;
+}
+
+static void client_accept(int lfd)
+{
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (clients[i].fd < 0) {
+                        clients[i].fd = fd;
+                        clients[i].id = next_id++;
+                        return;
+                }
+        (void)silo_vm_send(fd, SILO_VM_ERROR, 0, "too many exec sessions", 22);
+        close(fd);
+}
+
+/* A frame from an exec client: forwarded to the guest under the client's session id. */
+static void client_frame(int i, int ctl)
+{
+        struct silo_vm_hdr h;
+        _cleanup_free_ char *f = silo_vm_recv(clients[i].fd, &h);
+
+        if (f == NULL) { /* silo exec went away: so does its process */
+                client_close(i, true, ctl);
+                return;
+        }
+        if (h.type == SILO_VM_EXEC || h.type == SILO_VM_STDIN || h.type == SILO_VM_SIGNAL)
+                (void)silo_vm_send(ctl, h.type, clients[i].id, f, h.len);
+}
+
+/* A guest frame for an exec session: to its client, which is done after EXIT or ERROR. */
+static void guest_frame_for_client(const struct silo_vm_hdr *h, const char *f, int ctl)
+{
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (clients[i].fd >= 0 && clients[i].id == h->id) {
+                        (void)silo_vm_send(clients[i].fd, h->type, 0, f, h->len);
+                        if (h->type == SILO_VM_EXIT || h->type == SILO_VM_ERROR)
+                                client_close(i, false, ctl);
+                        return;
+                }
+}
+
+static void relay(const struct silo_vm_super *a, int pidfd, int lfd)
+{
+        struct pollfd p[5 + MAX_CLIENTS];
+        int owner[5 + MAX_CLIENTS];
         sigset_t mask;
         int sfd, in = STDIN_FILENO;
         char buf[16384];
@@ -264,17 +287,29 @@ static void relay(const struct silo_vm_super *a, int pidfd)
         sigdelset(&mask, SIGCHLD);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         for (;;) {
-                struct pollfd p[4] = {{a->ctl_fd, POLLIN, 0}, {pidfd, POLLIN, 0}, {sfd, POLLIN, 0}, {in, POLLIN, 0}};
-                if (poll(p, 4, -1) < 0) {
+                nfds_t n = 0;
+                p[n++] = (struct pollfd){a->ctl_fd, POLLIN, 0};
+                p[n++] = (struct pollfd){pidfd, POLLIN, 0};
+                p[n++] = (struct pollfd){sfd, POLLIN, 0};
+                p[n++] = (struct pollfd){in, POLLIN, 0};
+                p[n++] = (struct pollfd){lfd, POLLIN, 0};
+                for (int i = 0; i < MAX_CLIENTS; i++)
+                        if (clients[i].fd >= 0) {
+                                owner[n] = i;
+                                p[n++] = (struct pollfd){clients[i].fd, POLLIN, 0};
+                        }
+                if (poll(p, n, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
                 if (p[0].revents & POLLIN) {
-                        _cleanup_free_ char *f = read_frame(a->ctl_fd, &h);
+                        _cleanup_free_ char *f = silo_vm_recv(a->ctl_fd, &h);
                         if (f == NULL)
                                 break;
-                        if (h.type == SILO_VM_STDOUT)
+                        if (h.id != 0)
+                                guest_frame_for_client(&h, f, a->ctl_fd);
+                        else if (h.type == SILO_VM_STDOUT)
                                 (void)silo_write_all(STDOUT_FILENO, f, h.len);
                         else if (h.type == SILO_VM_STDERR)
                                 (void)silo_write_all(STDERR_FILENO, f, h.len);
@@ -294,19 +329,24 @@ static void relay(const struct silo_vm_super *a, int pidfd)
                         struct signalfd_siginfo si;
                         if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                                 uint32_t sig = si.ssi_signo;
-                                (void)send_frame(a->ctl_fd, SILO_VM_SIGNAL, &sig, sizeof(sig));
+                                (void)silo_vm_send(a->ctl_fd, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
                         }
                 }
                 if (in >= 0 && p[3].revents) {
-                        ssize_t n = read(in, buf, sizeof(buf));
-                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        ssize_t k = read(in, buf, sizeof(buf));
+                        if (k < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
-                        if (n <= 0) {
+                        if (k <= 0) {
                                 in = -1; /* EOF: an empty STDIN frame */
-                                n = 0;
+                                k = 0;
                         }
-                        (void)send_frame(a->ctl_fd, SILO_VM_STDIN, buf, (uint32_t)n);
+                        (void)silo_vm_send(a->ctl_fd, SILO_VM_STDIN, 0, buf, (uint32_t)k);
                 }
+                if (p[4].revents & POLLIN)
+                        client_accept(lfd);
+                for (nfds_t k = 5; k < n; k++)
+                        if (p[k].revents && clients[owner[k]].fd == p[k].fd)
+                                client_frame(owner[k], a->ctl_fd);
         }
         /* the VMM ended without an EXIT: killed (delete, kill KILL) or crashed */
         int ws = 0;
@@ -316,11 +356,29 @@ static void relay(const struct silo_vm_super *a, int pidfd)
         _exit(WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 255);
 }
 
+static int listen_exec(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -1;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 void silo_vm_supervise(const struct silo_vm_super *a)
 {
         sigset_t all;
         char ok[32];
-        int pidfd;
+        int pidfd, lfd;
 
         setsid();
         sigfillset(&all);
@@ -335,6 +393,13 @@ void silo_vm_supervise(const struct silo_vm_super *a)
                 exec_vmm(a);
         close(a->vmm_fd);
         pidfd = (int)syscall(SYS_pidfd_open, vmm, 0);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                clients[i].fd = -1;
+        lfd = listen_exec(a->sock_path);
+        if (lfd < 0) {
+                notify_error(a->notify_fd, "vm: exec socket '%s': %s", a->sock_path, strerror(errno));
+                stop_vmm_and_exit(1);
+        }
         if (boot(a, pidfd) < 0)
                 stop_vmm_and_exit(1);
         snprintf(ok, sizeof(ok), "R%d", (int)vmm);
@@ -342,8 +407,8 @@ void silo_vm_supervise(const struct silo_vm_super *a)
         close(a->notify_fd);
         if (wait_start(a) < 0)
                 stop_vmm_and_exit(255);
-        if (send_frame(a->ctl_fd, SILO_VM_START, NULL, 0) < 0)
+        if (silo_vm_send(a->ctl_fd, SILO_VM_START, 0, NULL, 0) < 0)
                 stop_vmm_and_exit(255);
-        relay(a, pidfd);
+        relay(a, pidfd, lfd);
         _exit(255);
 }

@@ -16,6 +16,7 @@ struct silo_vm_super {
         struct silo_cgroup *cgroup;
         const char *log_path;     /* the VMM's stdout/stderr */
         const char *console_path; /* the guest's serial console */
+        const char *sock_path;    /* exec sessions connect here */
         const char *config;       /* CONFIG payload */
         size_t config_len;
         long boot_timeout_ms;

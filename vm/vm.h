@@ -9,6 +9,7 @@
 #define SILO_VM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "../runtime/error.h"
 
@@ -23,5 +24,11 @@ struct silo_vm_assets {
 int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *agent, struct silo_vm_assets *ret,
                    silo_error_t *err);
 void silo_vm_assets_free(struct silo_vm_assets *a);
+
+/* One frame of vm/proto.h: send (0 or negative), receive (payload NUL-terminated, caller frees;
+ * NULL when the peer is gone or sent garbage). */
+struct silo_vm_hdr;
+int silo_vm_send(int fd, uint32_t type, uint32_t id, const void *data, uint32_t len);
+char *silo_vm_recv(int fd, struct silo_vm_hdr *h);
 
 #endif

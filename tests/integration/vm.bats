@@ -112,14 +112,14 @@ from-stdin"
 	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
 	# the process starts at start, not at create
 	! grep -q ready "$CTR_OUT"
+	silo exec v1 /silo-testinit true
+	assert_failure
+	assert_output --partial "cannot exec in a created vm container"
 	silo start v1
 	assert_success
 	wait_for_output 150 0.1 '^ready$'
 	run state_field v1 status
 	assert_output running
-	silo exec v1 /silo-testinit true
-	assert_failure
-	assert_output --partial "not supported by the vm sandbox"
 	silo kill v1 USR1
 	assert_success
 	wait_for_output 100 0.1 '^SIGUSR1$'
@@ -132,12 +132,32 @@ from-stdin"
 	vm_gone
 }
 
-@test "vm: annotation io.silo.sandbox=vm selects the VM; kill TERM stops it" {
+@test "vm: annotation io.silo.sandbox=vm selects the VM; exec; kill TERM stops it" {
 	update_config '.annotations = {"io.silo.sandbox": "vm"}'
 	sh_cmd 'trap "echo got-term; exit 7" TERM; echo up; while :; do sleep 0.1; done'
 	run_detached v1
 	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
 	wait_for_output 150 0.1 '^up$'
+	# exec: exit code, stdout and stderr apart, env/cwd/user flags, stdin
+	run --separate-stderr "$SILO_BIN" --root "$ROOT" exec -e X=1 --cwd /work -u 7:8 v1 \
+		sh -c 'echo "out $X $(pwd) $(id -u):$(id -g)"; echo err >&2; exit 5'
+	[ "$status" -eq 5 ]
+	[ "$output" = "out 1 /work 7:8" ]
+	[ "$stderr" = err ]
+	run bash -c 'echo piped | "$SILO_BIN" --root "$ROOT" exec v1 sh -c "read l; echo got \$l"'
+	assert_success
+	assert_output "got piped"
+	# two sessions at once, and a command that does not exist
+	run bash -c '"$SILO_BIN" --root "$ROOT" exec v1 sh -c "sleep 0.5; echo A" & "$SILO_BIN" --root "$ROOT" exec v1 echo B; wait'
+	assert_success
+	assert_output "B
+A"
+	silo exec v1 /nonexistent
+	[ "$status" -eq 127 ]
+	assert_output --partial "exec '/nonexistent': No such file or directory"
+	silo exec -d v1 sh
+	assert_failure
+	assert_output --partial "not supported by the vm sandbox"
 	silo kill v1 TERM
 	assert_success
 	wait_for_output 100 0.1 '^got-term$'
