@@ -363,6 +363,8 @@ static void build_argv(struct vm_plan *p)
         A("-display");
         A("none");
         A("-no-reboot");
+        A("-sandbox"); /* qemu's own seccomp filter */
+        A("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
         A("-kernel");
         A(p->assets.vmlinux);
         A("-initrd");

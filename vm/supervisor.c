@@ -26,6 +26,9 @@
 #include <stdarg.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -34,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../cgroups/cgroup.h"
+#include "../runtime/caps.h"
 #include "../runtime/util.h"
 #include "proto.h"
 #include "supervisor.h"
@@ -103,6 +107,28 @@ static void vmm_reason(const struct silo_vm_super *a, char *out, size_t n)
                 snprintf(out, n, "no message from qemu or the guest");
 }
 
+/*
+ * The VMM's jail: its own ipc/uts/mount (and, unless slirp must listen on the host's ports,
+ * network) namespaces, no capabilities at all (it still runs as uid 0 and so owns the root-owned
+ * state dir, image and caches it opens), no_new_privs; qemu adds its own seccomp filter
+ * (-sandbox on, see sandbox-vm.c).
+ */
+static int jail(const struct silo_vm_super *a, silo_error_t *err)
+{
+        struct silo_caps none = {.present = true};
+        int flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | (a->keep_netns ? 0 : CLONE_NEWNET);
+
+        if (unshare(flags) < 0)
+                return silo_error_set(err, errno, "vm: unshare the VMM's namespaces");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return silo_error_set(err, errno, "vm: make the VMM's mounts private");
+        if (silo_caps_drop_bounding(&none, err) < 0 || silo_caps_apply(&none, err) < 0)
+                return silo_error_wrap(err, "vm: drop the VMM's capabilities");
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return silo_error_set(err, errno, "vm: no_new_privs for the VMM");
+        return 0;
+}
+
 static __attribute__((noreturn)) void exec_vmm(const struct silo_vm_super *a)
 {
         sigset_t none;
@@ -122,8 +148,9 @@ static __attribute__((noreturn)) void exec_vmm(const struct silo_vm_super *a)
         if (dup2(a->vmm_fd, 3) < 0) /* dup2 clears FD_CLOEXEC */
                 _exit(127);
         /* the container's limits hold for the VMM (guest RAM is sized to fit in them) */
-        if (a->cgroup && silo_cgroup_enter(a->cgroup, getpid(), &e) < 0) {
-                dprintf(STDERR_FILENO, "%s\n", e->msg);
+        if ((a->cgroup && silo_cgroup_enter(a->cgroup, getpid(), &e) < 0) || jail(a, &e) < 0) {
+                _cleanup_free_ char *text = silo_error_text(e);
+                dprintf(STDERR_FILENO, "%s\n", text);
                 _exit(127);
         }
         execvp(a->argv[0], a->argv);

@@ -3,6 +3,7 @@
 #ifndef SILO_VM_SUPERVISOR_H
 #define SILO_VM_SUPERVISOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct silo_cgroup;
@@ -20,6 +21,7 @@ struct silo_vm_super {
         const char *config;       /* CONFIG payload */
         size_t config_len;
         long boot_timeout_ms;
+        bool keep_netns;          /* published ports: slirp listens in the caller's netns */
 };
 
 /* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the

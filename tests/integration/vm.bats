@@ -109,6 +109,14 @@ from-stdin"
 	local pid
 	pid=$(state_field v1 pid)
 	[ "$(cat /proc/"$pid"/comm)" = qemu-system-x86 ]
+	# the VMM is jailed: no capabilities, no_new_privs, seccomp, its own namespaces, our cgroup
+	grep -qx "CapBnd:	0000000000000000" /proc/"$pid"/status
+	grep -qx "CapEff:	0000000000000000" /proc/"$pid"/status
+	grep -qx "NoNewPrivs:	1" /proc/"$pid"/status
+	grep -qx "Seccomp:	2" /proc/"$pid"/status
+	[ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+	[ "$(readlink /proc/"$pid"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]
+	grep -q ":$CGROUP_PATH\$" /proc/"$pid"/cgroup
 	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
 	# the process starts at start, not at create
 	! grep -q ready "$CTR_OUT"
