@@ -30,7 +30,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "../cgroups/cgroup.h"
+#include <arpa/inet.h>
 #include "../image/image.h"
+#include "../netns/netns.h"
 #include "../vm/proto.h"
 #include "../vm/supervisor.h"
 #include "../vm/vm.h"
@@ -181,6 +183,9 @@ static void build_config(const struct silo_container *c, struct silo_buf *b)
         process_config(c->spec->process, b);
         if (c->spec->hostname && *c->spec->hostname)
                 kv(b, "hostname", c->spec->hostname);
+        if (c->spec->annotations && annotation(c->spec, "run.silo.network") &&
+            strcmp(annotation(c->spec, "run.silo.network"), "bridge") == 0)
+                kv(b, "net", "10.0.2.15 255.255.255.0 10.0.2.2"); /* slirp's defaults */
         if (memory_limit(c)) {
                 snprintf(num, sizeof(num), "%lld", (long long)memory_limit(c));
                 kv(b, "memory", num);
@@ -317,6 +322,7 @@ static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_
 
 struct vm_plan {
         struct silo_vm_assets assets;
+        char *netdev; /* -netdev user,... or NULL: no network */
         char *dir, *erofs, *log, *console, *sock;
         uint64_t mib, cpus, boot_timeout_ms;
         bool kvm;
@@ -331,6 +337,7 @@ static void plan_free(struct vm_plan *p)
         free(p->log);
         free(p->console);
         free(p->sock);
+        free(p->netdev);
         silo_strv_free(p->argv);
 }
 
@@ -381,6 +388,12 @@ static void build_argv(struct vm_plan *p)
         A("virtio-blk-device,drive=root");
         A("-device");
         A("virtio-serial-device,max_ports=2");
+        if (p->netdev) {
+                A("-netdev");
+                A(p->netdev);
+                A("-device");
+                A("virtio-net-device,netdev=n0");
+        }
         A("-chardev");
         A("socket,id=ctl,fd=3");
         A("-device");
@@ -388,6 +401,38 @@ static void build_argv(struct vm_plan *p)
 #undef A
 #undef AF
         p->argv = v;
+}
+
+/*
+ * Networking (run.silo.network=bridge, as for the namespace backend): a user-mode (slirp) NIC
+ * with restrict=on -- the guest reaches nothing outside, no host link, route or firewall rule
+ * is touched -- and each published port (run.silo.ports) as a hostfwd, listening in the
+ * caller's network namespace.
+ */
+static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_error_t *err)
+{
+        const char *net = annotation(c->spec, "run.silo.network");
+        _cleanup_free_ struct silo_net_port *ports = NULL;
+        struct silo_buf b = {0};
+        size_t n = 0;
+        int r;
+
+        if (net == NULL || strcmp(net, "bridge") != 0)
+                return 0;
+        r = silo_net_parse_ports(annotation(c->spec, "run.silo.ports"), &ports, &n, err);
+        if (r < 0)
+                return silo_error_wrap(err, "/annotations/run.silo.ports");
+        silo_buf_puts(&b, "user,id=n0,restrict=on,net=10.0.2.0/24,host=10.0.2.2");
+        for (size_t i = 0; i < n; i++) {
+                char ip[INET_ADDRSTRLEN] = "";
+                struct in_addr a = {htonl(ports[i].host_ip)};
+                if (ports[i].host_ip)
+                        inet_ntop(AF_INET, &a, ip, sizeof(ip));
+                silo_buf_printf(&b, ",hostfwd=%s:%s:%u-:%u", ports[i].udp ? "udp" : "tcp", ip, ports[i].host_port,
+                                ports[i].ctr_port);
+        }
+        p->netdev = b.data;
+        return 0;
 }
 
 static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
@@ -422,6 +467,9 @@ static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
         p->log = silo_xasprintf("%s/vm.log", p->dir);
         p->console = silo_xasprintf("%s/console.log", p->dir);
         p->sock = silo_xasprintf("%s/vm.sock", p->dir);
+        r = plan_net(c, p, err);
+        if (r < 0)
+                return r;
         build_argv(p);
         return 0;
 }
@@ -466,9 +514,9 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         if (c->spec->process->terminal)
                 return silo_error_set(err, 0, "/process/terminal: not supported by the vm sandbox yet");
         const char *net = annotation(c->spec, "run.silo.network");
-        if (net && strcmp(net, "none") != 0)
+        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
                 return silo_error_set(err, 0, "/annotations/run.silo.network: '%s' is not supported by the vm "
-                                              "sandbox yet (the guest has no network)", net);
+                                              "sandbox (bridge or none)", net);
         r = plan(c, &p, err);
         if (r < 0)
                 goto out;
@@ -500,7 +548,7 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                         .argv = p.argv, .vmm_fd = sv[1], .ctl_fd = sv[0], .notify_fd = notify[1],
                         .state_dirfd = state_fd, .cgroup = c->cgroup, .log_path = p.log,
                         .console_path = p.console, .sock_path = p.sock, .config = config.data, .config_len = config.len,
-                        .boot_timeout_ms = (long)p.boot_timeout_ms,
+                        .boot_timeout_ms = (long)p.boot_timeout_ms, .keep_netns = p.netdev != NULL,
                 };
                 close(notify[0]);
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */

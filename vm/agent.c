@@ -21,7 +21,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <net/if.h>
+#include <net/route.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -54,6 +59,7 @@ struct config {
         } rlimits[32];
         int n_rlimits;
         char *memory, *pids;
+        char *net; /* "ADDRESS NETMASK GATEWAY" for eth0, or NULL: loopback only */
 };
 
 static void write_all(int fd, const void *buf, size_t n)
@@ -118,10 +124,10 @@ static void mkmount(const char *src, const char *dst, const char *type, unsigned
                 fatal("mount %s on '%s'", type, dst);
 }
 
-static void load_modules(void)
+static void load_modules(const char *list)
 {
         char line[256];
-        FILE *f = fopen("/modules", "re");
+        FILE *f = fopen(list, "re");
 
         if (f == NULL)
                 return;
@@ -262,6 +268,8 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         c->memory = val;
                 } else if (strcmp(key, "pids") == 0) {
                         c->pids = val;
+                } else if (strcmp(key, "net") == 0) {
+                        c->net = val;
                 }
         }
         if (c->args == NULL) {
@@ -305,6 +313,74 @@ static void setup_rootfs(void)
         errno = 0;
         if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
                 fatal("switch to the container rootfs");
+}
+
+static void if_up(int fd, const char *name, const char *addr, const char *mask)
+{
+        struct ifreq ifr;
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+        memset(&ifr, 0, sizeof(ifr));
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+        errno = 0;
+        if (addr) {
+                sin->sin_family = AF_INET;
+                if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1 || ioctl(fd, SIOCSIFADDR, &ifr) < 0)
+                        fatal("address '%s' on %s", addr, name);
+                if (inet_pton(AF_INET, mask, &sin->sin_addr) != 1 || ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
+                        fatal("netmask '%s' on %s", mask, name);
+        }
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                fatal("flags of %s", name);
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                fatal("bring %s up", name);
+}
+
+/* lo up; with a network (virtio_net loaded): the NIC = the user-mode (slirp) one of the host. */
+static void setup_net(const struct config *c)
+{
+        char addr[32], mask[32], gw[32];
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        errno = 0;
+        if (fd < 0)
+                fatal("socket");
+        if_up(fd, "lo", NULL, NULL);
+        if (c->net == NULL) {
+                close(fd);
+                return;
+        }
+        if (sscanf(c->net, "%31s %31s %31s", addr, mask, gw) != 3)
+                fatal("config: net '%s'", c->net);
+        char nic[IFNAMSIZ] = "";
+        for (int i = 0; i < 400 && !*nic; i++) { /* the NIC: the first interface besides lo */
+                DIR *d = opendir("/sys/class/net");
+                struct dirent *de;
+                while (d && (de = readdir(d)) != NULL)
+                        if (de->d_name[0] != '.' && strcmp(de->d_name, "lo") != 0)
+                                snprintf(nic, sizeof(nic), "%.15s", de->d_name);
+                if (d)
+                        closedir(d);
+                if (!*nic)
+                        sleep_ms(5);
+        }
+        errno = 0;
+        if (!*nic)
+                fatal("no network interface appeared");
+        if_up(fd, nic, addr, mask);
+        struct rtentry rt;
+        memset(&rt, 0, sizeof(rt));
+        ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&rt.rt_gateway)->sin_family = AF_INET;
+        errno = 0;
+        if (inet_pton(AF_INET, gw, &((struct sockaddr_in *)&rt.rt_gateway)->sin_addr) != 1)
+                fatal("gateway '%s'", gw);
+        rt.rt_flags = RTF_UP | RTF_GATEWAY;
+        if (ioctl(fd, SIOCADDRT, &rt) < 0)
+                fatal("default route via %s", gw);
+        close(fd);
 }
 
 static void setup_cgroup(const struct config *c)
@@ -587,7 +663,7 @@ int main(void)
         mount("proc", "/proc", "proc", 0, NULL);
         mount("sysfs", "/sys", "sysfs", 0, NULL);
         mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-        load_modules();
+        load_modules("/modules");
         port = open_port();
         buf = read_frame(&h);
         if (h.type != SILO_VM_CONFIG) {
@@ -595,7 +671,10 @@ int main(void)
                 fatal("expected CONFIG, got frame type %u", h.type);
         }
         parse_config(buf, h.len, &c); /* c points into buf: kept for the whole VM */
+        if (c.net)
+                load_modules("/modules.net"); /* from the initramfs: before the switch */
         setup_rootfs();
+        setup_net(&c);
         setup_cgroup(&c);
         errno = 0;
         if (c.hostname && sethostname(c.hostname, strlen(c.hostname)) < 0)

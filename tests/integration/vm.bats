@@ -232,15 +232,45 @@ A"
 	vm_gone
 }
 
-@test "vm: run --image --sandbox vm (network defaults to none)" {
+# import_busybox: localhost/busybox:latest (scripts/mkimage-busybox.sh) into VM_DATA
+import_busybox() {
 	command -v tar >/dev/null || skip "test requires tar"
 	local img=$TESTDIR/busybox.tar
 	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$img" >/dev/null
 	run "$SILO_BIN" --data-root "$VM_DATA" image import "$img"
 	assert_success
+}
+
+@test "vm: run --image --sandbox vm (network defaults to none)" {
+	import_busybox
 	silo run --rm --sandbox vm --image localhost/busybox:latest i1 sh -c 'echo hi from $(hostname); ls /bin/busybox'
 	assert_success
 	assert_line "hi from i1"
 	assert_line /bin/busybox
+	vm_gone
+}
+
+@test "vm: published port (-p) reaches the guest; the guest reaches nothing outside" {
+	requires ip
+	import_busybox
+	command -v curl >/dev/null || skip "test requires curl"
+	# a throw-away network namespace: slirp listens there, never in the machine's own
+	cat >"$TESTDIR/net.sh" <<EOF
+set -e
+ip link set lo up
+"$SILO_BIN" --root "$ROOT" run -d --sandbox vm --image localhost/busybox:latest -p 127.0.0.1:18080:80 w1 \
+	sh -c 'mkdir /www; echo hello-vm >/www/index.html; ip -4 addr show eth0 | grep -o "inet [0-9./]*";
+	       wget -T 2 -qO- http://10.0.2.2:18080/ || echo outbound-refused; echo up; httpd -f -p 80 -h /www' \
+	</dev/null >"$CTR_OUT" 2>"$CTR_ERR"
+for i in \$(seq 1 300); do grep -q '^up$' "$CTR_OUT" && break; sleep 0.1; done
+for i in \$(seq 1 50); do curl -sS -m 5 http://127.0.0.1:18080/ && break; sleep 0.2; done
+"$SILO_BIN" --root "$ROOT" delete -f w1
+EOF
+	run unshare -n bash "$TESTDIR/net.sh"
+	assert_success
+	assert_output --partial hello-vm
+	run cat "$CTR_OUT"
+	assert_line "inet 10.0.2.15/24"
+	assert_line outbound-refused
 	vm_gone
 }
