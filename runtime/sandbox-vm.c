@@ -158,6 +158,8 @@ static void process_config(const struct silo_process *p, struct silo_buf *b)
         for (char **e = p->env; e && *e; e++)
                 kv(b, "env", *e);
         kv(b, "cwd", p->cwd ? p->cwd : "/");
+        if (p->terminal)
+                kv(b, "terminal", "1");
         snprintf(num, sizeof(num), "%u", p->user.uid);
         kv(b, "uid", num);
         snprintf(num, sizeof(num), "%u", p->user.gid);
@@ -506,13 +508,12 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         struct vm_plan p;
         struct silo_buf config = {0};
         int sv[2] = {-1, -1}, notify[2] = {-1, -1}, r;
+        _cleanup_close_ int tty_peer = -1;
         _cleanup_close_ int state_fd = -1;
         pid_t sup, vmm = 0;
 
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
-        if (c->spec->process->terminal)
-                return silo_error_set(err, 0, "/process/terminal: not supported by the vm sandbox yet");
         const char *net = annotation(c->spec, "run.silo.network");
         if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
                 return silo_error_set(err, 0, "/annotations/run.silo.network: '%s' is not supported by the vm "
@@ -527,6 +528,18 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         if (r < 0)
                 goto out;
         build_config(c, &config);
+        if (c->spec->process->terminal) {
+                /* a host pty: its master goes where the namespace backend's goes (console
+                 * socket, or the foreground run), its raw peer is the supervisor's stdio; the
+                 * line discipline that matters is the guest's */
+                const struct silo_process *pr = c->spec->process;
+                struct termios saved;
+                r = silo_pty_open("/dev/ptmx", pr->has_console_size ? pr->console_height : 0,
+                                  pr->has_console_size ? pr->console_width : 0, &c->pty_master, &tty_peer, err);
+                if (r < 0)
+                        goto out;
+                silo_tty_raw(tty_peer, &saved);
+        }
         state_fd = open(p.dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* unlocked: a new open file */
         if (state_fd < 0) {
                 r = silo_error_set(err, errno, "open '%s'", p.dir);
@@ -549,9 +562,12 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                         .state_dirfd = state_fd, .cgroup = c->cgroup, .log_path = p.log,
                         .console_path = p.console, .sock_path = p.sock, .config = config.data, .config_len = config.len,
                         .boot_timeout_ms = (long)p.boot_timeout_ms, .keep_netns = p.netdev != NULL,
+                        .tty_fd = tty_peer,
                 };
                 close(notify[0]);
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
+                if (c->pty_master >= 0)
+                        close(c->pty_master);
                 silo_vm_supervise(&a);
         }
         close(sv[0]);
@@ -634,28 +650,68 @@ void silo_sandbox_vm_stop(struct silo_container *c)
         }
 }
 
+static void copy_fd(int from, int to, bool *eof)
+{
+        char buf[8192];
+        ssize_t n = read(from, buf, sizeof(buf));
+        if (n <= 0) {
+                if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                        *eof = true;
+                return;
+        }
+        (void)silo_write_all(to, buf, (size_t)n);
+}
+
+/* Foreground run: wait for the supervisor (its exit status is the container's), forward signals
+ * to it, and with a terminal copy between our stdio and the host pty (raw mode meanwhile). */
 int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err)
 {
         _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
-        int status = -1;
+        struct termios saved;
+        bool raw = false, in_eof = false, out_eof = false;
+        int status = -1, pty = c->pty_master;
 
         if (sfd < 0)
                 return silo_error_set(err, errno, "signalfd");
-        while (status < 0) {
-                struct signalfd_siginfo si;
-                ssize_t n = read(sfd, &si, sizeof(si));
-                if (n != sizeof(si))
-                        continue;
-                if (si.ssi_signo == SIGCHLD) {
-                        int ws;
-                        pid_t w;
-                        while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
-                                if (w == c->vm_supervisor)
-                                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-                } else if (si.ssi_signo != SIGWINCH) {
-                        kill(c->vm_supervisor, (int)si.ssi_signo);
-                }
+        if (pty >= 0) {
+                raw = isatty(STDIN_FILENO) && silo_tty_raw(STDIN_FILENO, &saved) == 0;
+                silo_tty_copy_winsize(STDIN_FILENO, pty);
         }
+        while (status < 0) {
+                struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {out_eof ? -1 : pty, POLLIN, 0},
+                                        {in_eof ? -1 : STDIN_FILENO, POLLIN, 0}};
+                if (poll(pfd, pty >= 0 ? 3 : 1, -1) < 0)
+                        continue;
+                if (pfd[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                                continue;
+                        if (si.ssi_signo == SIGCHLD) {
+                                int ws;
+                                pid_t w;
+                                while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+                                        if (w == c->vm_supervisor)
+                                                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                        } else if (si.ssi_signo == SIGWINCH) {
+                                if (pty >= 0) /* the supervisor, the peer's session leader, gets it */
+                                        silo_tty_copy_winsize(STDIN_FILENO, pty);
+                        } else {
+                                kill(c->vm_supervisor, (int)si.ssi_signo);
+                        }
+                }
+                if (pty >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+                        copy_fd(pty, STDOUT_FILENO, &out_eof);
+                if (pty >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)))
+                        copy_fd(STDIN_FILENO, pty, &in_eof);
+        }
+        while (pty >= 0 && !out_eof) { /* what is left in the pty */
+                struct pollfd pfd = {pty, POLLIN, 0};
+                if (poll(&pfd, 1, 100) <= 0)
+                        break;
+                copy_fd(pty, STDOUT_FILENO, &out_eof);
+        }
+        if (raw)
+                silo_tty_restore(STDIN_FILENO, &saved);
         *ret_status = status;
         return 0;
 }

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/reboot.h>
@@ -60,6 +61,7 @@ struct config {
         int n_rlimits;
         char *memory, *pids;
         char *net; /* "ADDRESS NETMASK GATEWAY" for eth0, or NULL: loopback only */
+        bool terminal;
 };
 
 static void write_all(int fd, const void *buf, size_t n)
@@ -270,6 +272,8 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         c->pids = val;
                 } else if (strcmp(key, "net") == 0) {
                         c->net = val;
+                } else if (strcmp(key, "terminal") == 0) {
+                        c->terminal = strcmp(val, "1") == 0;
                 }
         }
         if (c->args == NULL) {
@@ -405,8 +409,17 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
 
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (setsid() < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+        if (c->terminal) { /* `in` is the pty master: its peer becomes our controlling tty */
+                int peer;
+                what = "open the pty";
+                if (setsid() < 0 || (peer = ioctl(in, TIOCGPTPEER, O_RDWR)) < 0 || ioctl(peer, TIOCSCTTY, 0) < 0 ||
+                    dup2(peer, 0) < 0 || dup2(peer, 1) < 0 || dup2(peer, 2) < 0)
+                        goto fail;
+                if (peer > 2)
+                        close(peer);
+        } else if (setsid() < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0) {
                 goto fail;
+        }
         what = "join cgroup";
         int fd = open("/sys/fs/cgroup/ctr/cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) < 0)
@@ -490,7 +503,18 @@ static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
                 free(config_buf);
                 return;
         }
-        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        if (cfg->terminal) {
+                int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
+                if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+                        if (id == 0)
+                                fatal("open /dev/pts/ptmx");
+                        send_frame(SILO_VM_ERROR, id, "open /dev/pts/ptmx", 18);
+                        free(config_buf);
+                        return;
+                }
+                in[0] = in[1] = out[0] = out[1] = m;
+                errp[0] = errp[1] = -1;
+        } else if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
                 if (id == 0)
                         fatal("pipes");
                 send_frame(SILO_VM_ERROR, id, "pipes", 5);
@@ -509,10 +533,12 @@ static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
                 fatal("fork");
         if (s->pid == 0)
                 child(&s->cfg, in[0], out[1], errp[1]);
-        close(in[0]);
-        close(out[1]);
-        close(errp[1]);
-        s->in = in[1];
+        if (!cfg->terminal) {
+                close(in[0]);
+                close(out[1]);
+                close(errp[1]);
+        }
+        s->in = in[1]; /* with a terminal: in == out == the pty master */
         s->out = out[0];
         s->err = errp[0];
         sessions[slot] = s;
@@ -531,7 +557,7 @@ static void session_end(int slot)
         uint32_t st = (uint32_t)s->status;
 
         send_frame(SILO_VM_EXIT, s->id, &st, sizeof(st));
-        if (s->in >= 0)
+        if (s->in >= 0 && s->in != s->out)
                 close(s->in);
         if (s->out >= 0)
                 close(s->out);
@@ -563,11 +589,17 @@ static void host_frame(void)
                 kill(s->pid, (int)sig);
         } else if (h.type == SILO_VM_STDIN && s && s->in >= 0) {
                 if (h.len == 0) {
-                        close(s->in);
+                        if (s->in != s->out) /* a pty has no EOF to pass on: keep it open */
+                                close(s->in);
                         s->in = -1;
                 } else {
                         write_all(s->in, buf, h.len);
                 }
+        } else if (h.type == SILO_VM_RESIZE && s && s->cfg.terminal && h.len == 4) {
+                uint16_t rc[2];
+                memcpy(rc, buf, 4);
+                struct winsize ws = {.ws_row = rc[0], .ws_col = rc[1]};
+                ioctl(s->out, TIOCSWINSZ, &ws);
         }
         free(buf);
 }
@@ -639,11 +671,14 @@ static __attribute__((noreturn)) void serve(char *config_buf, const struct confi
                                 continue;
                         bool is_out = p[k].fd == s->out;
                         if (!relay(p[k].fd, is_out ? SILO_VM_STDOUT : SILO_VM_STDERR, s->id)) {
-                                close(p[k].fd);
-                                if (is_out)
+                                close(p[k].fd); /* a pty master: EIO once every peer is closed */
+                                if (is_out) {
+                                        if (s->in == s->out)
+                                                s->in = -1;
                                         s->out = -1;
-                                else
+                                } else {
                                         s->err = -1;
+                                }
                         }
                 }
                 if (p[1].revents & POLLIN)

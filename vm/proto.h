@@ -20,11 +20,13 @@
  *   guest -> ERROR    a message; the agent cannot go on (host reports it and stops the VMM);
  *                     for a session > 0: that exec failed (the session is over)
  *   host  -> EXEC     (session n > 0) start another process: CONFIG's keys (arg, env, cwd,
- *                     uid, gid, gid+, rlimit); then STDIN/STDOUT/STDERR/SIGNAL/EXIT for n
+ *                     uid, gid, gid+, rlimit, terminal); then STDIN/STDOUT/STDERR/SIGNAL/EXIT
+ *   host  -> RESIZE   u16 rows, u16 cols: the session's terminal window size
  *
  * CONFIG keys (repeatable where it makes sense): arg, env, cwd, uid, gid, gid+ (additional),
  * hostname, rlimit ("RESOURCE SOFT HARD" as numbers, RLIM_INFINITY = -1), memory (bytes, the
- * guest cgroup's memory.max), pids (pids.max).
+ * guest cgroup's memory.max), pids (pids.max), net ("ADDR MASK GW" for the NIC), terminal ("1":
+ * the process gets a pty in the guest; its output comes as STDOUT, there is no STDERR).
  */
 #ifndef SILO_VM_PROTO_H
 #define SILO_VM_PROTO_H
@@ -45,6 +47,7 @@ enum silo_vm_msg {
         SILO_VM_EXIT = 8,
         SILO_VM_ERROR = 9,
         SILO_VM_EXEC = 10,
+        SILO_VM_RESIZE = 11,
 };
 
 struct silo_vm_hdr {

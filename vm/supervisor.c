@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -242,6 +243,19 @@ static int wait_start(const struct silo_vm_super *a)
         return 0;
 }
 
+/* The host pty's window size (our stdin) to the guest's pty of session 0. */
+static void send_winsize(int ctl)
+{
+        struct winsize ws;
+        uint16_t rc[2];
+
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                return;
+        rc[0] = ws.ws_row;
+        rc[1] = ws.ws_col;
+        (void)silo_vm_send(ctl, SILO_VM_RESIZE, 0, rc, sizeof(rc));
+}
+
 /* `silo exec` connections: one exec session each (ids 1..; 0 is the container's process). */
 #define MAX_CLIENTS 32
 static struct {
@@ -356,7 +370,10 @@ static void relay(const struct silo_vm_super *a, int pidfd, int lfd)
                         struct signalfd_siginfo si;
                         if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
                                 uint32_t sig = si.ssi_signo;
-                                (void)silo_vm_send(a->ctl_fd, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
+                                if (sig == SIGWINCH && a->tty_fd >= 0)
+                                        send_winsize(a->ctl_fd);
+                                else
+                                        (void)silo_vm_send(a->ctl_fd, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
                         }
                 }
                 if (in >= 0 && p[3].revents) {
@@ -408,6 +425,16 @@ void silo_vm_supervise(const struct silo_vm_super *a)
         int pidfd, lfd;
 
         setsid();
+        if (a->tty_fd >= 0) {
+                /* the pty's peer is our stdio and controlling tty: a resize of the master (silo
+                 * run, or whoever got it through --console-socket) reaches us as SIGWINCH */
+                dup2(a->tty_fd, STDIN_FILENO);
+                dup2(a->tty_fd, STDOUT_FILENO);
+                dup2(a->tty_fd, STDERR_FILENO);
+                if (a->tty_fd > STDERR_FILENO)
+                        close(a->tty_fd);
+                ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+        }
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL);
         signal(SIGPIPE, SIG_IGN);
@@ -436,6 +463,8 @@ void silo_vm_supervise(const struct silo_vm_super *a)
                 stop_vmm_and_exit(255);
         if (silo_vm_send(a->ctl_fd, SILO_VM_START, 0, NULL, 0) < 0)
                 stop_vmm_and_exit(255);
+        if (a->tty_fd >= 0)
+                send_winsize(a->ctl_fd);
         relay(a, pidfd, lfd);
         _exit(255);
 }

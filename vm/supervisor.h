@@ -22,6 +22,7 @@ struct silo_vm_super {
         size_t config_len;
         long boot_timeout_ms;
         bool keep_netns;          /* published ports: slirp listens in the caller's netns */
+        int tty_fd;               /* process.terminal: the host pty's peer (raw), else -1 */
 };
 
 /* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the

@@ -26,7 +26,7 @@ setup() {
 	setup_bundle
 	mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/work"
 	cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
-	for c in sh cat echo id hostname pwd sleep; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
+	for c in sh cat echo id hostname pwd sleep tty; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
 	export SILO_DATA_ROOT=$VM_DATA
 }
 
@@ -272,5 +272,17 @@ EOF
 	run cat "$CTR_OUT"
 	assert_line "inet 10.0.2.15/24"
 	assert_line outbound-refused
+	vm_gone
+}
+
+@test "vm: process.terminal: a pty in the guest, input and exit code through the host's" {
+	command -v script >/dev/null || skip "test requires script (util-linux)"
+	update_config '.process.terminal = true'
+	sh_cmd 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys; read x; echo "got $x"; exit 4'
+	run bash -c "(sleep 8; echo typed) | script -qec '$SILO_BIN --root $ROOT run --sandbox vm --bundle $BUNDLE v1' /dev/null"
+	[ "$status" -eq 4 ]
+	assert_line --partial /dev/pts/0
+	assert_line --partial both-ttys
+	assert_line --partial "got typed"
 	vm_gone
 }
