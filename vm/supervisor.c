@@ -425,6 +425,7 @@ void silo_vm_supervise(const struct silo_vm_super *a)
         int pidfd, lfd;
 
         setsid();
+        prctl(PR_SET_NAME, "silo-vm", 0, 0, 0); /* ps shows what it is (argv stays silo's) */
         if (a->tty_fd >= 0) {
                 /* the pty's peer is our stdio and controlling tty: a resize of the master (silo
                  * run, or whoever got it through --console-socket) reaches us as SIGWINCH */

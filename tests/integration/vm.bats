@@ -175,11 +175,23 @@ A"
 	vm_gone
 }
 
-@test "vm: delete --force of a running VM leaves nothing" {
+@test "vm: pause freezes the whole VM, resume thaws it; delete --force leaves nothing" {
 	snapshot_host
-	sh_cmd 'echo up; while :; do sleep 1; done'
+	sh_cmd 'echo up; i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.2; done'
 	run_detached --sandbox vm v1
-	wait_for_output 150 0.1 '^up$'
+	wait_for_output 150 0.1 '^tick 2$'
+	silo pause v1
+	assert_success
+	run state_field v1 status
+	assert_output paused
+	local n1 n2
+	n1=$(wc -l <"$CTR_OUT")
+	sleep 1
+	n2=$(wc -l <"$CTR_OUT")
+	[ "$n1" -eq "$n2" ]
+	silo resume v1
+	assert_success
+	wait_for_output 100 0.1 "^tick $((n2 + 2))\$"
 	silo delete --force v1
 	assert_success
 	check_no_leaks
