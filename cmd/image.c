@@ -396,8 +396,10 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return silo_cmd_usage(verb, "--rm needs a foreground run");
         }
-        if (!io.net) /* vm sandbox: a (user-mode) network only to publish ports */
-                io.net = sandbox && strcmp(sandbox, "vm") == 0 && !(publish && publish[0]) ? "none" : "bridge";
+        if (!io.net) { /* vm sandbox: a (user-mode) network only to publish ports */
+                bool vm_quiet = sandbox && strcmp(sandbox, "vm") == 0 && !(publish && publish[0]);
+                io.net = vm_quiet ? "none" : "bridge";
+        }
         if (silo_str_has_prefix(io.net, "container:") && netns_of(g, io.net + 10, &netns, &err) < 0) {
                 free(pos);
                 return silo_cmd_fail(&err);

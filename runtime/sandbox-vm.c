@@ -77,8 +77,8 @@ int silo_sandbox_vm_wanted(const struct silo_spec *spec, const char *opt, bool *
 
 /* ---- sizing ------------------------------------------------------------------------------- */
 
-static int knob_u64(const struct silo_container *c, const char *opt, const char *key, uint64_t min, uint64_t max,
-                    uint64_t *ret, silo_error_t *err)
+static int knob_u64(const struct silo_container *c, const char *opt, const char *key, uint64_t min,
+                    uint64_t max, uint64_t *ret, silo_error_t *err)
 {
         const char *v = knob(c, opt, key);
         uint64_t n;
@@ -245,7 +245,8 @@ static int run_tool(char **argv, const char *pkg, silo_error_t *err)
                 _exit(127);
         }
         close(pipefd[1]);
-        for (ssize_t k; (k = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0 || (k < 0 && errno == EINTR);)
+        for (ssize_t k;
+             (k = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0 || (k < 0 && errno == EINTR);)
                 if (k > 0 && (len += (size_t)k) >= sizeof(out) - 1)
                         break;
         out[len] = '\0';
@@ -304,8 +305,9 @@ static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_
         if (a == NULL || strcmp(a, "auto") == 0) {
                 *ret_kvm = kvm_usable();
                 if (!*ret_kvm && access("/dev/kvm", F_OK) == 0)
-                        silo_log(SILO_LOG_INFO, "vm: /dev/kvm cannot run a stock guest here (no VT-x/AMD-V or PVM): "
-                                                "using TCG emulation (slow)");
+                        silo_log(SILO_LOG_INFO,
+                                 "vm: /dev/kvm cannot run a stock guest here (no VT-x/AMD-V or PVM): "
+                                 "using TCG emulation (slow)");
                 return 0;
         }
         if (strcmp(a, "tcg") == 0) {
@@ -314,8 +316,9 @@ static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_
         }
         if (strcmp(a, "kvm") == 0) {
                 if (!kvm_usable())
-                        return silo_error_set(err, 0, "--vm-accel kvm: /dev/kvm cannot run the guest on this host "
-                                                      "(no VT-x/AMD-V, or PVM)");
+                        return silo_error_set(err, 0,
+                                              "--vm-accel kvm: /dev/kvm cannot run the guest on this host "
+                                              "(no VT-x/AMD-V, or PVM)");
                 *ret_kvm = true;
                 return 0;
         }
@@ -430,8 +433,8 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
                 struct in_addr a = {htonl(ports[i].host_ip)};
                 if (ports[i].host_ip)
                         inet_ntop(AF_INET, &a, ip, sizeof(ip));
-                silo_buf_printf(&b, ",hostfwd=%s:%s:%u-:%u", ports[i].udp ? "udp" : "tcp", ip, ports[i].host_port,
-                                ports[i].ctr_port);
+                silo_buf_printf(&b, ",hostfwd=%s:%s:%u-:%u", ports[i].udp ? "udp" : "tcp", ip,
+                                ports[i].host_port, ports[i].ctr_port);
         }
         p->netdev = b.data;
         return 0;
@@ -461,7 +464,8 @@ static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
                 r = pick_accel(c, &p->kvm, err);
         if (r < 0)
                 return r;
-        r = silo_vm_assets(data_root, knob(c, o ? o->vm_kernel : NULL, "io.silo.vm.kernel"), agent, &p->assets, err);
+        r = silo_vm_assets(data_root, knob(c, o ? o->vm_kernel : NULL, "io.silo.vm.kernel"), agent,
+                           &p->assets, err);
         if (r < 0)
                 return r;
         p->dir = silo_xasprintf("%s/%s", c->ctx->root, c->id);
@@ -489,8 +493,8 @@ static int read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
         size_t len = 0;
         ssize_t k;
 
-        while (len < sizeof(buf) - 1 && ((k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 ||
-                                         (k < 0 && errno == EINTR)))
+        while (len < sizeof(buf) - 1 &&
+               ((k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 || (k < 0 && errno == EINTR)))
                 if (k > 0)
                         len += (size_t)k;
         buf[len] = '\0';
@@ -516,8 +520,10 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
         const char *net = annotation(c->spec, "run.silo.network");
         if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
-                return silo_error_set(err, 0, "/annotations/run.silo.network: '%s' is not supported by the vm "
-                                              "sandbox (bridge or none)", net);
+                return silo_error_set(err, 0,
+                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                      "sandbox (bridge or none)",
+                                      net);
         r = plan(c, &p, err);
         if (r < 0)
                 goto out;
@@ -535,7 +541,8 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                 const struct silo_process *pr = c->spec->process;
                 struct termios saved;
                 r = silo_pty_open("/dev/ptmx", pr->has_console_size ? pr->console_height : 0,
-                                  pr->has_console_size ? pr->console_width : 0, &c->pty_master, &tty_peer, err);
+                                  pr->has_console_size ? pr->console_width : 0, &c->pty_master, &tty_peer,
+                                  err);
                 if (r < 0)
                         goto out;
                 silo_tty_raw(tty_peer, &saved);
@@ -558,11 +565,20 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         }
         if (sup == 0) {
                 struct silo_vm_super a = {
-                        .argv = p.argv, .vmm_fd = sv[1], .ctl_fd = sv[0], .notify_fd = notify[1],
-                        .state_dirfd = state_fd, .cgroup = c->cgroup, .log_path = p.log,
-                        .console_path = p.console, .sock_path = p.sock, .config = config.data, .config_len = config.len,
-                        .boot_timeout_ms = (long)p.boot_timeout_ms, .keep_netns = p.netdev != NULL,
-                        .tty_fd = tty_peer,
+                    .argv = p.argv,
+                    .vmm_fd = sv[1],
+                    .ctl_fd = sv[0],
+                    .notify_fd = notify[1],
+                    .state_dirfd = state_fd,
+                    .cgroup = c->cgroup,
+                    .log_path = p.log,
+                    .console_path = p.console,
+                    .sock_path = p.sock,
+                    .config = config.data,
+                    .config_len = config.len,
+                    .boot_timeout_ms = (long)p.boot_timeout_ms,
+                    .keep_netns = p.netdev != NULL,
+                    .tty_fd = tty_peer,
                 };
                 close(notify[0]);
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
@@ -678,7 +694,8 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
                 silo_tty_copy_winsize(STDIN_FILENO, pty);
         }
         while (status < 0) {
-                struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {out_eof ? -1 : pty, POLLIN, 0},
+                struct pollfd pfd[3] = {{sfd, POLLIN, 0},
+                                        {out_eof ? -1 : pty, POLLIN, 0},
                                         {in_eof ? -1 : STDIN_FILENO, POLLIN, 0}};
                 if (poll(pfd, pty >= 0 ? 3 : 1, -1) < 0)
                         continue;
@@ -721,8 +738,8 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
  * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
  * command that cannot be run: 127/126 with the reason on stderr).
  */
-int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o, const struct silo_process *p,
-                         int *ret_status, silo_error_t *err)
+int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o,
+                         const struct silo_process *p, int *ret_status, silo_error_t *err)
 {
         _cleanup_free_ char *path = silo_xasprintf("%s/%s/vm.sock", c->ctx->root, c->id);
         _cleanup_close_ int sock = -1, sfd = -1;
@@ -732,8 +749,9 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         char buf[16384];
 
         if (o->detach || o->pid_file || o->pidfd_socket)
-                return silo_error_set(err, 0, "exec: -d, --pid-file and --pidfd-socket are not supported by the "
-                                              "vm sandbox (the process has no host pid)");
+                return silo_error_set(err, 0,
+                                      "exec: -d, --pid-file and --pidfd-socket are not supported by the "
+                                      "vm sandbox (the process has no host pid)");
         if (p->terminal)
                 return silo_error_set(err, 0, "exec: a terminal is not supported by the vm sandbox yet");
         sock = silo_unix_connect(path, err);

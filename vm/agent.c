@@ -262,8 +262,10 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         long long res, soft, hard;
                         if (sscanf(val, "%lld %lld %lld", &res, &soft, &hard) == 3) {
                                 c->rlimits[c->n_rlimits].res = (int)res;
-                                c->rlimits[c->n_rlimits].rl.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
-                                c->rlimits[c->n_rlimits].rl.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
+                                c->rlimits[c->n_rlimits].rl.rlim_cur =
+                                    soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+                                c->rlimits[c->n_rlimits].rl.rlim_max =
+                                    hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
                                 c->n_rlimits++;
                         }
                 } else if (strcmp(key, "memory") == 0) {
@@ -315,7 +317,8 @@ static void setup_rootfs(void)
         umount2("/proc", MNT_DETACH);
         umount2("/sys", MNT_DETACH);
         errno = 0;
-        if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+        if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+            chdir("/") < 0)
                 fatal("switch to the container rootfs");
 }
 
@@ -412,8 +415,9 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
         if (c->terminal) { /* `in` is the pty master: its peer becomes our controlling tty */
                 int peer;
                 what = "open the pty";
-                if (setsid() < 0 || (peer = ioctl(in, TIOCGPTPEER, O_RDWR)) < 0 || ioctl(peer, TIOCSCTTY, 0) < 0 ||
-                    dup2(peer, 0) < 0 || dup2(peer, 1) < 0 || dup2(peer, 2) < 0)
+                if (setsid() < 0 || (peer = ioctl(in, TIOCGPTPEER, O_RDWR)) < 0 ||
+                    ioctl(peer, TIOCSCTTY, 0) < 0 || dup2(peer, 0) < 0 || dup2(peer, 1) < 0 ||
+                    dup2(peer, 2) < 0)
                         goto fail;
                 if (peer > 2)
                         close(peer);
@@ -660,8 +664,8 @@ static __attribute__((noreturn)) void serve(char *config_buf, const struct confi
                         while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
                                 for (int i = 0; i < MAX_SESSIONS; i++)
                                         if (sessions[i] && sessions[i]->pid == w && sessions[i]->status < 0) {
-                                                sessions[i]->status = WIFEXITED(ws) ? WEXITSTATUS(ws)
-                                                                                    : 128 + WTERMSIG(ws);
+                                                sessions[i]->status =
+                                                    WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
                                                 clock_gettime(CLOCK_MONOTONIC, &sessions[i]->exited);
                                         }
                 }

@@ -30,7 +30,8 @@
 
 /* Modules the agent needs, beyond what the Debian kernel has built in (crc32c_generic: a soft
  * dependency of libcrc32c, which erofs needs; modules.dep does not list it). */
-static const char *const guest_modules[] = {"virtio_mmio", "virtio_blk", "virtio_console", "crc32c_generic", "erofs", "overlay"};
+static const char *const guest_modules[] = {"virtio_mmio",    "virtio_blk", "virtio_console",
+                                            "crc32c_generic", "erofs",      "overlay"};
 /* Loaded only when the container has a network (/modules.net): ~30 ms less per boot without. */
 static const char *const net_modules[] = {"virtio_net"};
 
@@ -132,7 +133,8 @@ static bool is_elf(const unsigned char *p, size_t n)
         return n > 64 && memcmp(p, "\177ELF", 4) == 0;
 }
 
-static int read_file(const char *path, unsigned char **ret, size_t *ret_n, const char *what, silo_error_t *err)
+static int read_file(const char *path, unsigned char **ret, size_t *ret_n, const char *what,
+                     silo_error_t *err)
 {
         char *buf = NULL;
         size_t n = 0;
@@ -191,15 +193,15 @@ static int extract_vmlinux(const char *kernel, const char *out, silo_error_t *er
 
 /* ---- initramfs ---------------------------------------------------------------------------- */
 
-static void cpio_add(struct silo_buf *b, const char *name, mode_t mode, unsigned rdev_major, unsigned rdev_minor,
-                     const void *data, size_t len)
+static void cpio_add(struct silo_buf *b, const char *name, mode_t mode, unsigned rdev_major,
+                     unsigned rdev_minor, const void *data, size_t len)
 {
         static unsigned ino = 1;
         static const char zeros[4];
         size_t nlen = strlen(name) + 1;
 
-        silo_buf_printf(b, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ino++, (unsigned)mode, 0u,
-                        0u, 1u, 0u, len, 0u, 0u, rdev_major, rdev_minor, nlen, 0u);
+        silo_buf_printf(b, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ino++,
+                        (unsigned)mode, 0u, 0u, 1u, 0u, len, 0u, 0u, rdev_major, rdev_minor, nlen, 0u);
         silo_buf_put(b, name, nlen);
         silo_buf_put(b, zeros, (4 - (110 + nlen) % 4) % 4);
         if (len) {
@@ -221,13 +223,14 @@ static void add_module(const char *dep, const char *kver, const char *name, char
                         _cleanup_free_ char *path = xstrndup(line, (size_t)(colon - line));
                         const char *base = strrchr(path, '/');
                         size_t nl = strlen(needle);
-                        if (base && strncmp(base, needle, nl) == 0 &&
-                            (base[nl] == '\0' || base[nl] == '.')) {
+                        if (base && strncmp(base, needle, nl) == 0 && (base[nl] == '\0' || base[nl] == '.')) {
                                 /* dependencies first (reverse order of the list) */
                                 _cleanup_strv_free_ char **deps = NULL;
-                                _cleanup_free_ char *rest = xstrndup(colon + 1, len - (size_t)(colon + 1 - line));
+                                _cleanup_free_ char *rest =
+                                    xstrndup(colon + 1, len - (size_t)(colon + 1 - line));
                                 char *save = NULL;
-                                for (char *t = strtok_r(rest, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+                                for (char *t = strtok_r(rest, " \t", &save); t;
+                                     t = strtok_r(NULL, " \t", &save))
                                         silo_strv_push(&deps, silo_xstrdup(t));
                                 size_t nd = silo_strv_len(deps);
                                 for (size_t i = nd; i-- > 0;) {
@@ -249,7 +252,8 @@ static void add_module(const char *dep, const char *kver, const char *name, char
         silo_debug("vm: module '%s' not in modules.dep of %s (built in?)", name, kver);
 }
 
-static int build_initrd(const char *agent, const char *kver, const char *cache_dir, char **ret, silo_error_t *err)
+static int build_initrd(const char *agent, const char *kver, const char *cache_dir, char **ret,
+                        silo_error_t *err)
 {
         _cleanup_free_ char *dep_path = silo_xasprintf("/lib/modules/%s/modules.dep", kver), *dep = NULL;
         _cleanup_free_ unsigned char *agent_bin = NULL;
@@ -302,7 +306,8 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
                                 goto out;
                         }
                 } else if (strcmp(*o + strlen(*o) - 3, ".ko") != 0) {
-                        r = silo_error_set(err, 0, "guest kernel module: '%s': unsupported compression", path);
+                        r = silo_error_set(err, 0, "guest kernel module: '%s': unsupported compression",
+                                           path);
                         goto out;
                 }
                 _cleanup_free_ char *dst = silo_xasprintf("lib/%s", name);
@@ -345,7 +350,8 @@ static char *default_kernel(void)
         char *best = NULL;
 
         while (d && (de = readdir(d)) != NULL)
-                if (strncmp(de->d_name, "vmlinuz-", 8) == 0 && (best == NULL || strverscmp(de->d_name, best) > 0)) {
+                if (strncmp(de->d_name, "vmlinuz-", 8) == 0 &&
+                    (best == NULL || strverscmp(de->d_name, best) > 0)) {
                         free(best);
                         best = silo_xstrdup(de->d_name);
                 }
@@ -356,8 +362,8 @@ static char *default_kernel(void)
         return p;
 }
 
-int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *agent, struct silo_vm_assets *ret,
-                   silo_error_t *err)
+int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *agent,
+                   struct silo_vm_assets *ret, silo_error_t *err)
 {
         _cleanup_free_ char *kernel = NULL, *cache = NULL, *key = NULL, *lock_path = NULL;
         _cleanup_close_ int lock = -1;
@@ -370,13 +376,16 @@ int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *ag
         memset(ret, 0, sizeof(*ret));
         kernel = kernel_opt ? silo_xstrdup(kernel_opt) : default_kernel();
         if (kernel == NULL)
-                return silo_error_set(err, ENOENT, "--vm-kernel: no /boot/vmlinuz-* (apt-get install linux-image-amd64)");
+                return silo_error_set(err, ENOENT,
+                                      "--vm-kernel: no /boot/vmlinuz-* (apt-get install linux-image-amd64)");
         if (stat(kernel, &st) < 0 || !S_ISREG(st.st_mode))
                 return silo_error_set(err, errno ? errno : EINVAL, "--vm-kernel: '%s'", kernel);
         base = strrchr(kernel, '/') ? strrchr(kernel, '/') + 1 : kernel;
         if (strncmp(base, "vmlinuz-", 8) != 0 && strncmp(base, "vmlinux-", 8) != 0)
-                return silo_error_set(err, 0, "--vm-kernel: '%s': cannot tell the kernel version "
-                                              "(expected a name like vmlinuz-VERSION)", kernel);
+                return silo_error_set(err, 0,
+                                      "--vm-kernel: '%s': cannot tell the kernel version "
+                                      "(expected a name like vmlinuz-VERSION)",
+                                      kernel);
         ret->kver = silo_xstrdup(base + 8);
         r = silo_image_dl_load(err);
         if (r < 0)
@@ -394,8 +403,8 @@ int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *ag
                         return silo_error_set(err, errno, "lock '%s'", lock_path);
 
         h = silo_sha256_new();
-        key = silo_xasprintf("%s\n%lld\n%lld.%ld\n%llu", kernel, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                             st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+        key = silo_xasprintf("%s\n%lld\n%lld.%ld\n%llu", kernel, (long long)st.st_size,
+                             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
         silo_sha256_update(h, key, strlen(key));
         silo_sha256_final(h, digest);
         ret->vmlinux = silo_xasprintf("%s/vmlinux-%.16s", cache, digest + 7);

@@ -184,7 +184,8 @@ static int boot(const struct silo_vm_super *a, int pidfd)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
-                        notify_error(a->notify_fd, "vm: the guest did not come up within %ld ms (console: '%s')",
+                        notify_error(a->notify_fd,
+                                     "vm: the guest did not come up within %ld ms (console: '%s')",
                                      a->boot_timeout_ms, a->console_path);
                         return -1;
                 }

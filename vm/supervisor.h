@@ -9,11 +9,11 @@
 struct silo_cgroup;
 
 struct silo_vm_super {
-        char **argv;              /* the VMM command line; its agent channel is fd 3 */
-        int vmm_fd;               /* the VMM's end of the agent channel (socketpair) */
-        int ctl_fd;               /* ours */
-        int notify_fd;            /* to silo: "R<vmm pid>" or "E<message>" */
-        int state_dirfd;          /* unlocked fd of the state dir (exec.fifo) */
+        char **argv;     /* the VMM command line; its agent channel is fd 3 */
+        int vmm_fd;      /* the VMM's end of the agent channel (socketpair) */
+        int ctl_fd;      /* ours */
+        int notify_fd;   /* to silo: "R<vmm pid>" or "E<message>" */
+        int state_dirfd; /* unlocked fd of the state dir (exec.fifo) */
         struct silo_cgroup *cgroup;
         const char *log_path;     /* the VMM's stdout/stderr */
         const char *console_path; /* the guest's serial console */
@@ -21,8 +21,8 @@ struct silo_vm_super {
         const char *config;       /* CONFIG payload */
         size_t config_len;
         long boot_timeout_ms;
-        bool keep_netns;          /* published ports: slirp listens in the caller's netns */
-        int tty_fd;               /* process.terminal: the host pty's peer (raw), else -1 */
+        bool keep_netns; /* published ports: slirp listens in the caller's netns */
+        int tty_fd;      /* process.terminal: the host pty's peer (raw), else -1 */
 };
 
 /* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the

@@ -21,8 +21,8 @@ struct silo_vm_assets {
 
 /* Resolve the kernel (kernel_opt, or the newest /boot/vmlinuz-*) and make sure its vmlinux and
  * an initramfs with `agent` as /init are in <data_root>/vm. */
-int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *agent, struct silo_vm_assets *ret,
-                   silo_error_t *err);
+int silo_vm_assets(const char *data_root, const char *kernel_opt, const char *agent,
+                   struct silo_vm_assets *ret, silo_error_t *err);
 void silo_vm_assets_free(struct silo_vm_assets *a);
 
 /* One frame of vm/proto.h: send (0 or negative), receive (payload NUL-terminated, caller frees;
