@@ -335,6 +335,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         struct silo_image_run_opts io = {0};
         struct silo_create_opts co = {0};
         const char *pid_file = NULL, *console = NULL, *pidfd = NULL, *pids = NULL;
+        const char *sandbox = NULL, *vm_kernel = NULL, *vm_accel = NULL;
         bool rm = false, detach = false, no_pivot = false, keep = false, no_new_keyring = false;
         int preserve_fds = 0;
         _cleanup_close_ int mntfd = -1;
@@ -363,6 +364,9 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
             {"keep", 0, OPT_BOOL, &keep},
             {"no-new-keyring", 0, OPT_BOOL, &no_new_keyring},
             {"preserve-fds", 0, OPT_INT, &preserve_fds},
+            {"sandbox", 0, OPT_STRING, &sandbox},
+            {"vm-kernel", 0, OPT_STRING, &vm_kernel},
+            {"vm-accel", 0, OPT_STRING, &vm_accel},
             {NULL, 0, 0, NULL},
         };
         const char *verb = is_run ? "run" : "create";
@@ -393,8 +397,10 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return silo_cmd_usage(verb, "--rm needs a foreground run");
         }
-        if (!io.net)
-                io.net = "bridge";
+        if (!io.net) { /* vm sandbox: a (user-mode) network only to publish ports */
+                bool vm_quiet = sandbox && strcmp(sandbox, "vm") == 0 && !(publish && publish[0]);
+                io.net = vm_quiet ? "none" : "bridge";
+        }
         if (silo_str_has_prefix(io.net, "container:") && netns_of(g, io.net + 10, &netns, &err) < 0) {
                 free(pos);
                 return silo_cmd_fail(&err);
@@ -422,6 +428,10 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         co.no_new_keyring = no_new_keyring;
         co.preserve_fds = preserve_fds;
         co.image_mount_fd = mntfd > 0 ? mntfd : 0;
+        co.sandbox = sandbox;
+        co.vm_kernel = vm_kernel;
+        co.vm_accel = vm_accel;
+        co.data_root = g->data_root;
         co.detach = is_run ? detach : true;
         co.keep = !rm; /* like docker: a stopped image container stays until `delete` unless --rm */
         r = is_run ? silo_container_run(&g->ctx, &co, &status, &err)

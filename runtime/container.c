@@ -133,6 +133,11 @@ static const char *container_status(struct silo_container *c)
         return "running";
 }
 
+static bool is_vm(const struct silo_container *c)
+{
+        return c->state && c->state->sandbox && strcmp(c->state->sandbox, "vm") == 0;
+}
+
 static pid_t status_pid(struct silo_container *c, const char *status)
 {
         return strcmp(status, "stopped") == 0 ? 0 : c->state->pid;
@@ -224,6 +229,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         const struct silo_process *p;
         size_t len;
         char created[64];
+        bool vm = false;
         int r;
 
         c->opts = o;
@@ -242,9 +248,12 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         if (r < 0)
                 return r;
         add_listen_fds(c);
+        r = silo_sandbox_vm_wanted(c->spec, o->sandbox, &vm, err);
+        if (r < 0)
+                return r;
         /* the rootfs is set up (mounts, pivot_root) in the container's own mount namespace;
          * without one that would happen in silo's, i.e. on the host */
-        if (silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)
+        if (!vm && silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)
                 return silo_error_set(err, 0, "/linux/namespaces: a mount namespace is required");
         p = c->spec->process;
         if (p && p->terminal && !o->console_socket && !foreground)
@@ -279,7 +288,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         c->state->rootfs = silo_xstrdup(c->rootfs);
         c->state->created = silo_xstrdup(created);
         c->state->owner = silo_xstrdup("");
-        c->state->sandbox = silo_xstrdup("ns");
+        c->state->sandbox = silo_xstrdup(vm ? "vm" : "ns");
         cgpath = silo_cgroup_path_for(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, o->id);
         c->state->cgroup_path = silo_xstrdup(cgpath);
         copy_annotations(c->state, c->spec);
@@ -303,7 +312,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                         goto fail;
         }
 
-        r = silo_network_prepare(c, err);
+        r = vm ? 0 : silo_network_prepare(c, err); /* vm: the guest has no network yet */
         if (r < 0)
                 goto fail;
         /* image containers: the overlay is attached by the init, in its own mount namespace */
@@ -316,10 +325,10 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                 c->rootfs_mount_fd = own_mount_fd;
         }
 
-        r = silo_sandbox_ns_create(c, err);
+        r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
         if (r < 0)
                 goto fail;
-        r = silo_network_attach(c, err);
+        r = vm ? 0 : silo_network_attach(c, err);
         if (r < 0)
                 goto fail;
 
@@ -474,6 +483,8 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                 kill(c->state->pid, SIGKILL);
                 wait_pid_gone(c->state->pid, c->state->pid_start_time, 5000);
         }
+        if (is_vm(c))
+                silo_sandbox_vm_stop(c);
         if (c->cgroup) {
                 r = silo_cgroup_destroy(c->cgroup, err);
                 if (r < 0)
@@ -579,6 +590,8 @@ int silo_container_kill(const struct silo_context *ctx, const char *id, int sig,
                         return 0; /* runc: --all on a stopped container is not an error */
                 return silo_error_set(err, 0, "container not running");
         }
+        if (is_vm(&c))
+                return silo_sandbox_vm_kill(&c, sig, strcmp(status, "created") != 0, err);
         if (all && c.cgroup)
                 return silo_cgroup_kill_all(c.cgroup, sig, err);
         /* pidfd: the pid cannot be recycled between the liveness check and the signal */
@@ -871,7 +884,8 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
                 return 0;
         /* do not hold the container lock while it runs: state/kill/delete must work meanwhile */
         flock(c.dirfd, LOCK_UN);
-        r = foreground_wait(&c, &mask, ret_status, err);
+        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
+                      : foreground_wait(&c, &mask, ret_status, err);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r < 0 || o->keep)
                 return r;
@@ -1056,11 +1070,18 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
         status = container_status(&c);
         if (strcmp(status, "stopped") == 0 || strcmp(status, "creating") == 0)
                 return silo_error_set(err, 0, "cannot exec in a %s container", status);
+        if (is_vm(&c) && strcmp(status, "running") != 0)
+                return silo_error_set(err, 0, "cannot exec in a %s vm container", status);
         if (strcmp(status, "paused") == 0 && !o->ignore_paused)
                 return silo_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
         r = exec_process(&c, o, &p, err);
         if (r < 0)
                 return r;
+        if (is_vm(&c)) {
+                r = silo_sandbox_vm_exec(&c, o, p, ret_status, err);
+                silo_process_free(p);
+                return r;
+        }
         copts.console_socket = o->console_socket;
         c.opts = &copts;
         if (p->terminal && !o->console_socket && o->detach)
