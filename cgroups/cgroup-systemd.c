@@ -45,7 +45,8 @@
 
 static bool unit_char_ok(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(":_.\\-@", c);
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               strchr(":_.\\-@", c);
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -99,8 +100,10 @@ int silo_systemd_cgroup_path(const char *cgroups_path, const char *id, char **re
         } else {
                 const char *c1 = strchr(cgroups_path, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
                 if (c2 == NULL || strchr(c2 + 1, ':'))
-                        return silo_error_set(err, EINVAL, "%s: '%s': want \"slice:prefix:name\" with the "
-                                                           "systemd cgroup driver", field, cgroups_path);
+                        return silo_error_set(err, EINVAL,
+                                              "%s: '%s': want \"slice:prefix:name\" with the "
+                                              "systemd cgroup driver",
+                                              field, cgroups_path);
                 slice = silo_xasprintf("%.*s", (int)(c1 - cgroups_path), cgroups_path);
                 prefix = silo_xasprintf("%.*s", (int)(c2 - c1 - 1), c1 + 1);
                 name = silo_xstrdup(c2 + 1);
@@ -112,15 +115,18 @@ int silo_systemd_cgroup_path(const char *cgroups_path, const char *id, char **re
         if (*name == '\0')
                 return silo_error_set(err, EINVAL, "%s: '%s': empty unit name", field, cgroups_path);
         if (has_suffix(name, ".slice"))
-                return silo_error_set(err, EOPNOTSUPP, "%s: '%s': a slice as the container's unit is not "
-                                                       "supported, give a scope name", field, cgroups_path);
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "%s: '%s': a slice as the container's unit is not "
+                                      "supported, give a scope name",
+                                      field, cgroups_path);
         if (silo_systemd_expand_slice(slice, field, &dir, err) < 0)
                 return silo_error_ret(*err);
         unit = *prefix ? silo_xasprintf("%s-%s.scope", prefix, name) : silo_xasprintf("%s.scope", name);
         for (const char *p = unit; *p; p++)
                 if (!unit_char_ok(*p))
-                        return silo_error_set(err, EINVAL, "%s: '%s': invalid character '%c' in unit name '%s'",
-                                              field, cgroups_path, *p, unit);
+                        return silo_error_set(err, EINVAL,
+                                              "%s: '%s': invalid character '%c' in unit name '%s'", field,
+                                              cgroups_path, *p, unit);
         if (strlen(unit) > 255)
                 return silo_error_set(err, ENAMETOOLONG, "%s: unit name '%s' is too long", field, unit);
         *ret = silo_xasprintf("%s/%s", dir, unit);
@@ -253,7 +259,8 @@ int silo_systemd_resource_props(const struct silo_resources *r, bool v2, struct 
                 prop_u64(&p, "TasksMax", r->pids.limit > 0 ? (uint64_t)r->pids.limit : SILO_SD_INFINITY);
         if (r->block_io.weight != SILO_UNSET && r->block_io.weight > 0) {
                 if (v2)
-                        prop_u64(&p, "IOWeight", silo_cgroup_blkio_to_io_weight((uint64_t)r->block_io.weight));
+                        prop_u64(&p, "IOWeight",
+                                 silo_cgroup_blkio_to_io_weight((uint64_t)r->block_io.weight));
                 else
                         prop_u64(&p, "BlockIOWeight", (uint64_t)r->block_io.weight);
         }
@@ -312,8 +319,8 @@ static int sd_load(silo_error_t *err)
                 return 0;
         h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
         if (h == NULL)
-                return silo_error_set(err, 0, "--systemd-cgroup needs 'libsystemd.so.0' (install libsystemd0): %s",
-                                      dlerror());
+                return silo_error_set(
+                    err, 0, "--systemd-cgroup needs 'libsystemd.so.0' (install libsystemd0): %s", dlerror());
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 slots[i] = dlsym(h, names[i]);
                 if (slots[i] == NULL)
@@ -441,7 +448,8 @@ static int call_job(sd_bus *bus, sd_bus_message *m, const char *what, const char
         int r;
 
         /* subscribe before the call: the job may finish before the reply is read */
-        r = SD(sd_bus_match_signal)(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, &w);
+        r = SD(sd_bus_match_signal)(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed,
+                                    &w);
         if (r < 0)
                 return silo_error_set(err, -r, "%s unit '%s': subscribe to JobRemoved", what, unit);
         r = SD(sd_bus_call)(bus, m, JOB_TIMEOUT_USEC, &e, &reply);
@@ -470,8 +478,8 @@ static int call_job(sd_bus *bus, sd_bus_message *m, const char *what, const char
                 if (r > 0)
                         continue;
                 if (now >= deadline) {
-                        r = silo_error_set(err, ETIMEDOUT, "%s unit '%s': job '%s' did not finish", what, unit,
-                                           w.job);
+                        r = silo_error_set(err, ETIMEDOUT, "%s unit '%s': job '%s' did not finish", what,
+                                           unit, w.job);
                         goto out;
                 }
                 r = SD(sd_bus_wait)(bus, (deadline - now) * 1000);
@@ -538,9 +546,9 @@ static int start_unit(sd_bus *bus, const char *path, pid_t pid, const struct sil
                                               "Slice", "s", slice, "Delegate", "b", 1, "DefaultDependencies",
                                               "b", 0, "CollectMode", "s", "inactive-or-failed");
         if (r >= 0)
-                r = SD(sd_bus_message_append)(m, "(sv)(sv)(sv)(sv)", "MemoryAccounting", "b", 1, "CPUAccounting",
-                                              "b", 1, "TasksAccounting", "b", 1, v2 ? "IOAccounting" : "BlockIOAccounting",
-                                              "b", 1);
+                r = SD(sd_bus_message_append)(m, "(sv)(sv)(sv)(sv)", "MemoryAccounting", "b", 1,
+                                              "CPUAccounting", "b", 1, "TasksAccounting", "b", 1,
+                                              v2 ? "IOAccounting" : "BlockIOAccounting", "b", 1);
         if (r >= 0)
                 r = SD(sd_bus_message_append)(m, "(sv)", "PIDs", "au", 1, (uint32_t)pid);
         if (r >= 0)

@@ -333,8 +333,8 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         a.n_cg_fds = 0;
         /* systemd driver: the scope is started with the init in it; the init waits for SYNC_GO */
         if (c->state->systemd_cgroup && c->cgroup == NULL) {
-                r = silo_cgroup_systemd_create(c->state->cgroup_path, pid, spec->linux_ ? spec->linux_->resources
-                                                                                        : NULL, &c->cgroup, err);
+                const struct silo_resources *res = lx ? lx->resources : NULL;
+                r = silo_cgroup_systemd_create(c->state->cgroup_path, pid, res, &c->cgroup, err);
                 if (r < 0)
                         goto fail;
                 c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;

@@ -93,6 +93,15 @@ limits() {
 	grep -qx "$pid" "$(cg)/cgroup.procs"
 }
 
+@test "systemd: exec runs the process in the scope" {
+	run_detached c1
+	silo_detached exec -d c1 /silo-testinit sleep 30
+	assert_success
+	[ "$(wc -l <"$(cg)/cgroup.procs")" -eq 2 ]
+	silo exec c1 /silo-testinit true
+	assert_success
+}
+
 @test "systemd: update changes the unit's properties and the cgroup files" {
 	limits
 	run_detached c1

@@ -40,8 +40,8 @@ static void path_ok(const char *cp, const char *id, const char *want)
         silo_error_t e = NULL;
         char *got = NULL;
 
-        ok(silo_systemd_cgroup_path(cp, id, &got, &e) == 0, "cgroupsPath '%s' accepted%s%s", cp ? cp : "(null)",
-           e ? ": " : "", e ? e->msg : "");
+        ok(silo_systemd_cgroup_path(cp, id, &got, &e) == 0, "cgroupsPath '%s' accepted%s%s",
+           cp ? cp : "(null)", e ? ": " : "", e ? e->msg : "");
         is_str(got, want, "cgroupsPath '%s'", cp ? cp : "(null)");
         free(got);
         silo_error_free(&e);
@@ -106,18 +106,20 @@ static void test_conversions(void)
 
         ok(silo_systemd_cpuset_mask("0-3", "f", &m, &n, &e) == 0 && n == 1 && m[0] == 0x0f, "0-3 -> 0x0f");
         free(m);
-        ok(silo_systemd_cpuset_mask("1,3,8-9", "f", &m, &n, &e) == 0 && n == 2 && m[0] == 0x0a && m[1] == 0x03,
+        ok(silo_systemd_cpuset_mask("1,3,8-9", "f", &m, &n, &e) == 0 && n == 2 && m[0] == 0x0a &&
+               m[1] == 0x03,
            "1,3,8-9 -> 0a 03");
         free(m);
         ok(silo_systemd_cpuset_mask("0", "f", &m, &n, &e) == 0 && n == 1 && m[0] == 1, "0 -> 01");
         free(m);
-        ok(silo_systemd_cpuset_mask("17", "f", &m, &n, &e) == 0 && n == 3 && m[0] == 0 && m[2] == 2, "17 -> 00 00 02");
+        ok(silo_systemd_cpuset_mask("17", "f", &m, &n, &e) == 0 && n == 3 && m[0] == 0 && m[2] == 2,
+           "17 -> 00 00 02");
         free(m);
         m = NULL;
         const char *bad[] = {"", "a", "3-1", "1-", "1,,2", "-1", "1 2", "99999"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 ok(silo_systemd_cpuset_mask(bad[i], "/linux/resources/cpu/cpus", &m, &n, &e) < 0 && e &&
-                           strstr(e->msg, "/linux/resources/cpu/cpus"),
+                       strstr(e->msg, "/linux/resources/cpu/cpus"),
                    "cpu list '%s' refused", bad[i]);
                 silo_error_free(&e);
         }
@@ -129,9 +131,9 @@ static struct silo_resources unset_resources(void)
 
         memset(&r, 0, sizeof(r));
         r.memory.limit = r.memory.reservation = r.memory.swap = r.memory.kernel = r.memory.kernel_tcp =
-                r.memory.swappiness = SILO_UNSET;
+            r.memory.swappiness = SILO_UNSET;
         r.cpu.shares = r.cpu.quota = r.cpu.burst = r.cpu.period = r.cpu.realtime_runtime =
-                r.cpu.realtime_period = r.cpu.idle = SILO_UNSET;
+            r.cpu.realtime_period = r.cpu.idle = SILO_UNSET;
         r.pids.limit = SILO_UNSET;
         r.block_io.weight = r.block_io.leaf_weight = SILO_UNSET;
         r.network.class_id = SILO_UNSET;
@@ -185,7 +187,7 @@ static void test_props(void)
         is_int(prop_u(&p, "CPUShares"), 1024, "CPUShares on v1");
         is_int(prop_u(&p, "BlockIOWeight"), 500, "BlockIOWeight on v1");
         ok(!silo_sd_props_find(&p, "MemoryMax") && !silo_sd_props_find(&p, "AllowedCPUs") &&
-                   !silo_sd_props_find(&p, "MemorySwapMax"),
+               !silo_sd_props_find(&p, "MemorySwapMax"),
            "no v2-only properties on v1");
         silo_sd_props_free(&p);
 
@@ -203,7 +205,7 @@ static void test_props(void)
         r = unset_resources();
         r.cpu.cpus = (char *)"0-x";
         ok(silo_systemd_resource_props(&r, true, &p, &e) < 0 && p.n == 0 && e &&
-                   strstr(e->msg, "/linux/resources/cpu/cpus"),
+               strstr(e->msg, "/linux/resources/cpu/cpus"),
            "a bad cpu list fails naming the field: %s", e ? e->msg : "");
         silo_error_free(&e);
 }
