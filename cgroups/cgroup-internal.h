@@ -38,6 +38,7 @@ struct silo_cgroup {
         bool has_unified; /* v2, or the unified half of hybrid */
         struct silo_cgroup_hier unified;
         int dirfd; /* O_PATH of unified.dir, -1 when none */
+        char *systemd_unit; /* the scope unit (systemd driver), NULL for cgroupfs */
 };
 
 /* A set of pids without duplicates. */
@@ -122,6 +123,12 @@ uint64_t silo_cgroup_blkio_to_io_weight(uint64_t weight);
 int silo_cgroup_swap_to_v2(int64_t limit, int64_t swap, int64_t *ret, silo_error_t *err);
 /* "max" for -1, decimal otherwise. */
 void silo_cgroup_fmt_limit(int64_t v, char *buf, size_t n);
+
+/* ---- systemd driver (cgroup-systemd.c) ---- */
+
+int silo_systemd_set_properties(struct silo_cgroup *cg, const struct silo_resources *r, silo_error_t *err);
+/* StopUnit and wait for the job; a unit that is gone already is not an error. */
+int silo_systemd_stop(struct silo_cgroup *cg, silo_error_t *err);
 
 /* ---- v2 device control (cgroup-v2-devices.c) ---- */
 

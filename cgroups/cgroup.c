@@ -644,6 +644,9 @@ int silo_cgroup_apply(struct silo_cgroup *cg, const struct silo_resources *r, si
 {
         if (r == NULL)
                 return 0;
+        /* systemd first: its own writes must not undo the exact values written below */
+        if (cg->systemd_unit && silo_systemd_set_properties(cg, r, err) < 0)
+                return silo_error_ret(*err);
         return limits_driver(cg)->apply(cg, r, err);
 }
 
@@ -805,6 +808,12 @@ int silo_cgroup_destroy(struct silo_cgroup *cg, silo_error_t *err)
                 close(cg->dirfd);
                 cg->dirfd = -1;
         }
+        /* after the kill: StopUnit's own SIGTERM + timeout would only slow this down */
+        if (cg->systemd_unit) {
+                int r = silo_systemd_stop(cg, ret < 0 ? NULL : err);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
         return ret;
 }
 
@@ -857,6 +866,7 @@ void silo_cgroup_free(struct silo_cgroup *cg)
                 hier_free(&cg->unified);
         if (cg->dirfd >= 0)
                 close(cg->dirfd);
+        free(cg->systemd_unit);
         free(cg->path);
         free(cg->root);
         free(cg);

@@ -80,6 +80,19 @@ const char *silo_cgroup_path(const struct silo_cgroup *cg);
 enum silo_cgroup_mode silo_cgroup_mode(const struct silo_cgroup *cg);
 void silo_cgroup_free(struct silo_cgroup *cg);
 
+/* ---- systemd driver (cgroup-systemd.c; libsystemd is dlopen()ed on first use) ---- */
+
+/* Is systemd the init (/run/systemd/system exists)? */
+bool silo_cgroup_systemd_running(void);
+/* Start the transient scope unit for `path` (from silo_systemd_cgroup_path, cgroup-systemd.h)
+ * with pid in it and r's properties, wait for systemd's job, then create/apply/enter through
+ * the cgroupfs drivers.  On failure the unit is stopped again. */
+int silo_cgroup_systemd_create(const char *path, pid_t pid, const struct silo_resources *r,
+                               struct silo_cgroup **ret, silo_error_t *err);
+/* Mark an opened cgroup as a systemd scope (its basename is the unit): apply then also sets
+ * the unit's properties, destroy also stops the unit. */
+void silo_cgroup_set_systemd(struct silo_cgroup *cg);
+
 /* ---- statistics and OOM events (cgroup-stats.c), for `silo events` ---- */
 
 /* The "data" object of a runc stats event ({"cpu":{...},"cpuset":{...},"memory":{...},"pids":{...},

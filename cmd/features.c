@@ -56,7 +56,7 @@ int cmd_features(struct silo_global *g, int argc, char **argv)
         strv_json(&b, namespaces);
         silo_buf_puts(&b, ",\n        \"capabilities\": ");
         strv_json(&b, caps);
-        silo_buf_puts(&b, ",\n        \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, "
+        silo_buf_puts(&b, ",\n        \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": true, "
                           "\"systemdUser\": false, \"rdma\": true},\n        \"seccomp\": {\"enabled\": true, "
                           "\"actions\": ");
         strv_json(&b, silo_seccomp_action_names);

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "../cgroups/cgroup.h"
+#include "../cgroups/cgroup-systemd.h"
 #include "caps.h"
 #include "../image/image.h"
 #include "container.h"
@@ -111,6 +112,8 @@ static int container_load(struct silo_container *c, silo_error_t *err)
                 if (r < 0)
                         return r;
                 silo_cgroup_set_existed(c->cgroup, c->state->cgroup_existed1 - 1);
+                if (c->state->systemd_cgroup)
+                        silo_cgroup_set_systemd(c->cgroup);
         }
         return 0;
 }
@@ -260,9 +263,18 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                 return silo_error_set(err, 0, "cannot allocate tty if silo will detach without setting console socket");
         if (o->console_socket && !(p && p->terminal))
                 return silo_error_set(err, 0, "cannot use console socket if silo will not detach or allocate tty");
-        if (c->ctx->systemd_cgroup)
-                return silo_error_set(err, 0, "--systemd-cgroup: systemd is not running on this host "
-                                              "(no /run/systemd/system); use the cgroupfs driver");
+        if (c->ctx->systemd_cgroup && vm) /* the supervisor puts qemu into a cgroup that exists before it */
+                return silo_error_set(err, 0, "--systemd-cgroup: not supported with the vm sandbox yet");
+        if (c->ctx->systemd_cgroup) {
+                if (!silo_cgroup_systemd_running())
+                        return silo_error_set(err, 0, "--systemd-cgroup: systemd is not running on this host "
+                                                      "(no /run/systemd/system); use the cgroupfs driver");
+                /* the scope is started around the init by the sandbox (cgroup-systemd.c) */
+                r = silo_systemd_cgroup_path(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, o->id,
+                                             &cgpath, err);
+                if (r < 0)
+                        return r;
+        }
         r = resolve_rootfs(c, err);
         if (r < 0)
                 return r;
@@ -289,17 +301,22 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         c->state->created = silo_xstrdup(created);
         c->state->owner = silo_xstrdup("");
         c->state->sandbox = silo_xstrdup(vm ? "vm" : "ns");
-        cgpath = silo_cgroup_path_for(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, o->id);
+        if (cgpath == NULL)
+                cgpath = silo_cgroup_path_for(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, o->id);
         c->state->cgroup_path = silo_xstrdup(cgpath);
+        c->state->systemd_cgroup = c->ctx->systemd_cgroup;
         copy_annotations(c->state, c->spec);
         r = silo_state_write(c->dirfd, c->state, err);
         if (r < 0)
                 goto fail;
 
-        r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup, err);
-        if (r < 0)
-                goto fail;
-        c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
+        if (!c->state->systemd_cgroup) {
+                r = silo_cgroup_create(cgpath, c->spec->linux_ ? c->spec->linux_->resources : NULL, &c->cgroup,
+                                       err);
+                if (r < 0)
+                        goto fail;
+                c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
+        }
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
         if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {

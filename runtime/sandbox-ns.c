@@ -332,6 +332,14 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         for (size_t i = 0; i < a.n_cg_fds; i++)
                 close(a.cg_fds[i]);
         a.n_cg_fds = 0;
+        /* systemd driver: the scope is started with the init in it; the init waits for SYNC_GO */
+        if (c->state->systemd_cgroup && c->cgroup == NULL) {
+                const struct silo_resources *res = lx ? lx->resources : NULL;
+                r = silo_cgroup_systemd_create(c->state->cgroup_path, pid, res, &c->cgroup, err);
+                if (r < 0)
+                        goto fail;
+                c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
+        }
         /* v1 hierarchies: the init moves itself (cheap, see cgroup.h); v2/unified: clone3 put it
          * there, unless that was not possible: then the slow way, from here */
         if (c->cgroup && !into_cgroup && silo_cgroup_dirfd(c->cgroup) >= 0) {

@@ -14,6 +14,7 @@
 # tmpfs, unless the source tree is BUILDDIR itself).
 #
 # Environment: SILO_BIN, SILO_TESTINIT (default: in BUILDDIR), TESTS_FILTER (bats --filter),
+# SILO_VM_SUITE (the bats directory, default tests/integration-v2; tests/integration-systemd/run.sh),
 # SILO_VM_TIMEOUT (whole run, default 1800 s), SILO_VM_MEM (MB, default 1024), and the
 # SILO_VM_* variables of run-in-guest.
 #
@@ -23,6 +24,7 @@
 
 set -u
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+suite=${SILO_VM_SUITE:-$SRC/tests/integration-v2}
 
 build=${1:-${SILO_BUILDDIR:-}}
 if [ -z "$build" ]; then
@@ -50,7 +52,7 @@ done
 
 args=(--tap)
 [ -z "${TESTS_FILTER:-}" ] || args+=(--filter "$TESTS_FILTER")
-echo "# integration-v2: bats ${args[*]} $SRC/tests/integration-v2 in a VM (SILO_BIN=$SILO_BIN)"
+echo "# ${suite##*/}: bats ${args[*]} $suite in a VM (SILO_BIN=$SILO_BIN)"
 
 tap_seen=0 last='' planned=0
 while IFS= read -r line; do
@@ -78,7 +80,7 @@ while IFS= read -r line; do
 done < <("$SRC/tests/vm/run-in-guest" --share-rw "$build" --timeout "${SILO_VM_TIMEOUT:-1800}" \
 	--mem "${SILO_VM_MEM:-1024}" --env "SILO_BIN=$SILO_BIN" --env "SILO_TESTINIT=$SILO_TESTINIT" \
 	--env "BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}" \
-	-- bats "${args[@]}" "$SRC/tests/integration-v2" 2>&1
+	-- bats "${args[@]}" "$suite" 2>&1
 	echo "# run-in-guest exit status $?")
 
 # the last line read is our own status marker (printed above with the rest)
