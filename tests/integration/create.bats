@@ -80,6 +80,9 @@ teardown() {
 }
 
 @test "create: two containers from the same bundle" {
+	# both share CGROUP_PATH: c2 finds it existing (so its delete keeps it) and c1's delete
+	# cannot remove it while c2 runs in it; runc leaves it the same way.  Teardown removes it.
+	LEAKCHECK_IGNORE='^cgroup '
 	set_cmd pause
 	# two containers do not share a cgroup: nest them under this test's prefix
 	update_config --arg cg "$CGROUP_PATH/c1" '.linux.cgroupsPath = $cg'
