@@ -80,8 +80,9 @@ teardown() {
 }
 
 @test "create: two containers from the same bundle" {
-	# both share CGROUP_PATH: c2 finds it existing (so its delete keeps it) and c1's delete
-	# cannot remove it while c2 runs in it; runc leaves it the same way.  Teardown removes it.
+	# Known leak (runc has it too): the shared parent CGROUP_PATH is made by c1's create, found
+	# existing by c2's, so c1's delete cannot remove it (c2 is in it) and c2's delete keeps it.
+	# Teardown removes it.  Fix: refcount parents silo made (e.g. a marker file) -- issue 3.
 	LEAKCHECK_IGNORE='^cgroup '
 	set_cmd pause
 	# two containers do not share a cgroup: nest them under this test's prefix
