@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "image.h"
 #include "json.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/spec.h"
 #include "../runtime/util.h"
@@ -148,6 +149,7 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         r = mount_overlay(lowers, upper, work, rootfs, err);
         if (r < 0)
                 goto fail;
+        SILO_FAULT_POINT("image.ctr-after-mount");
         rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rootfd < 0) {
                 r = silo_error_set(err, errno, "open '%s'", rootfs);

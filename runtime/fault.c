@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,13 @@ void silo_fault_point(const char *point)
 
         if (v && named(v, point))
                 kill(getpid(), SIGKILL);
+}
+
+int silo_fault_print(FILE *f)
+{
+        for (size_t i = 0; silo_fault_points[i]; i++)
+                fprintf(f, "%s\n", silo_fault_points[i]);
+        return 0;
 }
 
 int silo_fault_setup(silo_error_t *err)

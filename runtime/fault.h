@@ -23,6 +23,7 @@
 #define SILO_FAULT_H
 
 #include "error.h"
+#include <stdio.h>
 
 extern const char *const silo_fault_points[];
 
@@ -33,6 +34,9 @@ void silo_fault_point(const char *point);
  * 0 otherwise; an unknown name in SILO_FAULT is an error (a typo would otherwise silently test
  * nothing). */
 int silo_fault_setup(silo_error_t *err);
+
+/* Print the points, one per line; returns 0. */
+int silo_fault_print(FILE *f);
 
 #define SILO_FAULT_POINT(name) silo_fault_point(name)
 
