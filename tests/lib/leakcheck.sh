@@ -48,8 +48,13 @@ leakcheck_enabled() {
 	[ "${SILO_LEAKCHECK:-1}" != 0 ] && [ "${LEAKCHECK_SKIP:-0}" != 1 ] && [ -n "${TESTDIR:-}" ]
 }
 
-# leakcheck_list: print the scoped resources, sorted.
+# leakcheck_list: print the scoped resources, sorted.  Runs from / : find and grep keep an fd
+# on their working directory, which may be under TESTDIR (a test that cd'ed into its bundle).
 leakcheck_list() {
+	(cd / && __lc_list)
+}
+
+__lc_list() {
 	local key p d base data
 	key=${LEAK_KEY:-$(leakcheck_key)}
 	{
