@@ -173,9 +173,10 @@ masked_file() {
 # silo's first line of defence is refusing any mount destination inside /proc (runc's check:
 # "/mounts/N/destination: ... is inside /proc"), so create fails here; apply_sysctl
 # (runtime/init.c) also opens with O_NOFOLLOW.
-# Breaks if: the /proc destination check (runtime/validate.c / rootfs.c) is dropped, since
-# apply_sysctl then writes through the bind mount into the fake file (verified by hand with
-# readonlyPaths emptied: the write lands in the fake tree unless the check refuses the mount).
+# Breaks if: the /proc destination check is dropped AND apply_sysctl keeps writing by path
+# after the user's mounts (it does today, with O_NOFOLLOW on the last component only: the plain
+# file case would then be written).  Not mutation-tested yet; hardening idea: open /proc/sys
+# before the user's mounts or check fstatfs() == PROC_SUPER_MAGIC on the opened fd.
 @test "cve-2025-52881: a sysctl write is not redirected by a mount over /proc/sys" {
 	mkdir -p "$BUNDLE/fake/ipv4" "$BUNDLE/rootfs/etc"
 	echo 0 >"$BUNDLE/fake/ipv4/ip_forward"
