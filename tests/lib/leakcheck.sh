@@ -21,7 +21,7 @@
 # What is listed ("KIND DETAIL" lines, diffed as sets):
 #   mount     mounts in our mount namespace whose point, root or options name TESTDIR
 #             (bind-mounted rootfs, overlay rootfs with lowerdirs in the data root)
-#   cgroup    CGROUP_PATH and /silo/*LEAK_KEY in every hierarchy (v1 controllers, unified, v2)
+#   cgroup    CGROUP_PATH, CGROUP_PATH-* and /silo/*LEAK_KEY in every hierarchy (v1 controllers, unified, v2)
 #   root      entries of the state root ROOT (state dirs, IP leases in @net/<bridge>/), except
 #             the @net directories and their lock files, which outlive containers by design
 #   data      data-root containers/* (per-container overlay dirs) and tmp/* (half-imported layers)
@@ -60,8 +60,10 @@ __lc_list() {
 	{
 		__lc_mounts
 		for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-			[ -n "${CGROUP_PATH:-}" ] && [ -d "$base${CGROUP_PATH#/}" ] &&
-				find "$base${CGROUP_PATH#/}" -type d -printf 'cgroup %p\n' 2>/dev/null
+			# CGROUP_PATH, and siblings named CGROUP_PATH-* (tests giving each container its own)
+			[ -n "${CGROUP_PATH:-}" ] &&
+				find "$base${CGROUP_PATH#/}" "$base${CGROUP_PATH#/}"-* -maxdepth 0 -type d 2>/dev/null |
+				while read -r d; do find "$d" -type d -printf 'cgroup %p\n' 2>/dev/null; done
 			for d in "$base"silo/*"$key"; do
 				[ -d "$d" ] && echo "cgroup $d"
 			done
