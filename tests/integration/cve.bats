@@ -36,8 +36,11 @@ set_sh() {
 # CVE-2019-5736: before execve, the init's /proc/PID/exe is the host runtime binary.  A second
 # container in the same pid namespace (no CAP_SYS_PTRACE) must not be able to read, open or
 # follow it: silo's init is non-dumpable until execve.
-# Breaks if: prctl(PR_SET_DUMPABLE, 0) is dropped from the init (runtime/init.c), or the init
-# re-execs the host binary inside the container.
+# Breaks if: the init is dumpable while it waits on exec.fifo.  Mutation-tested: adding
+# prctl(PR_SET_DUMPABLE, 1) before the fifo open in runtime/init.c makes it fail (READLINK-OK,
+# READ-OK, LINK-OK for every fd).  Removing only the early prctl(PR_SET_DUMPABLE, 0) does NOT
+# break it: the init's capability drop (commit_creds) also clears dumpable, a second line of
+# defence this test cannot tell apart.
 @test "cve-2019-5736: a created init's /proc/PID/exe (the host binary) is out of reach" {
 	busybox_rootfs
 	local sum_before pid
