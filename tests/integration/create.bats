@@ -80,10 +80,6 @@ teardown() {
 }
 
 @test "create: two containers from the same bundle" {
-	# Known leak (runc has it too): the shared parent CGROUP_PATH is made by c1's create, found
-	# existing by c2's, so c1's delete cannot remove it (c2 is in it) and c2's delete keeps it.
-	# Teardown removes it.  Fix: refcount parents silo made (e.g. a marker file) -- issue 3.
-	LEAKCHECK_IGNORE='^cgroup '
 	set_cmd pause
 	# two containers do not share a cgroup: nest them under this test's prefix
 	update_config --arg cg "$CGROUP_PATH/c1" '.linux.cgroupsPath = $cg'
