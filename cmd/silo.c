@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/state.h"
 #include "../runtime/util.h"
@@ -132,6 +133,9 @@ int main(int argc, char **argv)
                 debug = true;
         if (silo_log_init(g.log_path, g.log_format, debug, &err) < 0)
                 return silo_cmd_fail(&err);
+        r = silo_fault_setup(&err); /* SILO_FAULT: fault injection for tests (runtime/fault.h) */
+        if (r != 0)
+                return r < 0 ? silo_cmd_fail(&err) : silo_fault_print(stdout);
         if (show_version) {
                 version();
                 return 0;

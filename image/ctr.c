@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "image.h"
 #include "json.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/spec.h"
 #include "../runtime/util.h"
@@ -210,6 +211,7 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
                 _cleanup_free_ char *rootfs = silo_xasprintf("%s/rootfs", dir);
                 rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
+        SILO_FAULT_POINT("image.ctr-after-mount");
         if (rootfd < 0) {
                 r = silo_error_set(err, errno, "open the rootfs of '%s'", dir);
                 goto fail;

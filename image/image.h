@@ -106,8 +106,8 @@ int silo_store_remove_image(struct silo_store *s, const char *ref, silo_error_t 
 int silo_store_prune(struct silo_store *s, uint64_t *ret_layers, uint64_t *ret_bytes, silo_error_t *err);
 /* mkdtemp-like directory under tmp/; returns its name relative to the store root */
 int silo_store_mktemp(struct silo_store *s, char **ret_rel, silo_error_t *err);
-/* remove tmp/unpack-<pid>-* dirs of imports that died */
-void silo_store_sweep_stale_tmp(struct silo_store *s);
+/* remove tmp/ entries whose importer is dead (a SIGKILLed import's half-unpacked layer) */
+void silo_store_sweep_tmp(struct silo_store *s);
 
 /* ---- import.c ---- */
 struct silo_import_opts {

@@ -29,6 +29,7 @@
 #include "image.h"
 #include "json.h"
 #include "../runtime/fd.h"
+#include "../runtime/fault.h"
 #include "../runtime/util.h"
 
 #define BLOB_MAX (16 << 20)
@@ -367,6 +368,7 @@ static int import_layer(struct silo_store *s, struct source *src, size_t i, cons
         }
         *size = res.size;
         dest = silo_xasprintf("layers/%s", diff_id + 7);
+        SILO_FAULT_POINT("image.before-layer-rename");
         if (renameat(s->dirfd, tmp, s->dirfd, dest) < 0) {
                 if (errno != EEXIST && errno != ENOTEMPTY) {
                         r = silo_error_set(err, errno, "commit layer '%s'", diff_id);
@@ -628,6 +630,7 @@ static int import_from(struct silo_store *s, struct source *src, const struct si
         rec.id = src->config_digest;
         rec.manifest = src->manifest_digest ? src->manifest_digest : (char *)"";
         rec.created = created;
+        SILO_FAULT_POINT("image.before-index");
         r = silo_store_add_image(s, &rec, err);
         if (r == 0)
                 *ret_name = TAKE_PTR(name);
@@ -655,7 +658,7 @@ int silo_image_import(struct silo_store *s, const struct silo_import_opts *o, ch
         while (flock(s->gc_lock, LOCK_SH) < 0)
                 if (errno != EINTR)
                         return silo_error_set(err, errno, "lock '%s/gc.lock'", s->root);
-        silo_store_sweep_stale_tmp(s);
+        silo_store_sweep_tmp(s);
         if (S_ISDIR(st.st_mode)) {
                 src.dirfd = open(o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (src.dirfd < 0) {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include "image.h"
 #include "json.h"
+#include "../runtime/log.h"
 #include "../runtime/util.h"
 
 const char *silo_data_root_default(void)
@@ -347,42 +348,17 @@ int silo_store_remove_image(struct silo_store *s, const char *ref, silo_error_t 
         return r;
 }
 
-/*
- * Temp dirs are named tmp/unpack-<pid>-XXXXXX: an import killed half-way (SIGKILL, a crash, a
- * power cut) leaves one behind, and the next import removes those whose pid is gone.  A reused
- * pid only delays the removal (and `image prune` sweeps all of tmp/ under the exclusive lock).
- */
+/* tmp/ entries are named after their owner, unpack-<pid>-<start time>-XXXXXX, so that one left
+ * by a killed import (SIGKILL runs no cleanup) can be told from one in use: see sweep_tmp. */
 int silo_store_mktemp(struct silo_store *s, char **ret_rel, silo_error_t *err)
 {
-        _cleanup_free_ char *p = silo_xasprintf("%s/tmp/unpack-%d-XXXXXX", s->root, (int)getpid());
+        _cleanup_free_ char *p = silo_xasprintf("%s/tmp/unpack-%d-%llu-XXXXXX", s->root, (int)getpid(),
+                                                silo_proc_start_time(getpid()));
 
         if (mkdtemp(p) == NULL)
                 return silo_error_set(err, errno, "create a temporary directory in '%s/tmp'", s->root);
         *ret_rel = silo_xstrdup(p + strlen(s->root) + 1);
         return 0;
-}
-
-void silo_store_sweep_stale_tmp(struct silo_store *s)
-{
-        _cleanup_close_ int fd = openat(s->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-
-        if (fd < 0 || (d = fdopendir(fd)) == NULL)
-                return;
-        fd = -1;
-        while ((de = readdir(d)) != NULL) {
-                char *end;
-                long pid;
-                if (strncmp(de->d_name, "unpack-", 7) != 0)
-                        continue;
-                pid = strtol(de->d_name + 7, &end, 10);
-                if (end == de->d_name + 7 || *end != '-' || pid <= 0 || pid == getpid())
-                        continue;
-                if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                silo_rm_rf_at(dirfd(d), de->d_name);
-        }
 }
 
 static bool strv_has(char **v, const char *s)
@@ -443,6 +419,29 @@ static void sweep(struct silo_store *s, const char *sub, char **keep, uint64_t *
                         *bytes += layer_size(dirfd(d), de->d_name);
                 if (silo_rm_rf_at(dirfd(d), de->d_name) == 0 && nret)
                         (*nret)++;
+        }
+}
+
+void silo_store_sweep_tmp(struct silo_store *s)
+{
+        _cleanup_close_ int fd = openat(s->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (fd < 0 || (d = fdopendir(fd)) == NULL)
+                return;
+        fd = -1;
+        while ((de = readdir(d)) != NULL) {
+                int pid;
+                unsigned long long start;
+                if (de->d_name[0] == '.')
+                        continue;
+                /* unparsable names are an older silo's: only prune (holding gc.lock) removes them */
+                if (sscanf(de->d_name, "unpack-%d-%llu-", &pid, &start) != 2 || pid <= 0 ||
+                    silo_proc_alive(pid, start))
+                        continue;
+                silo_debug("removing '%s/tmp/%s' left by a killed import", s->root, de->d_name);
+                silo_rm_rf_at(dirfd(d), de->d_name);
         }
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include "dl.h"
 #include "image.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 
@@ -519,6 +520,8 @@ int silo_unpack_fd(int fd, int dirfd, enum silo_unpack_mode mode, const struct s
                                            (unsigned long long)lim->max_bytes);
                         goto out;
                 }
+                if (entries == 2)
+                        SILO_FAULT_POINT("image.unpack-mid-layer"); /* some entries are on disk */
                 r = do_entry(&u, inner, e, err);
                 if (r < 0) {
                         if (SA(archive_entry_pathname)(e) && !strstr((*err)->msg, "entry"))

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "netns.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 
@@ -344,6 +345,7 @@ int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, u
         r = lock_bridge(cfg->lease_root, cfg->bridge, false, &dirfd, &lockfd, err);
         if (r < 0)
                 return r;
+        SILO_FAULT_POINT("net.after-lease");
         if (lease_read(dirfd, silo_net_ip_str(ip, name), &l) < 0 || strcmp(l.id, cfg->id) != 0) {
                 lease_clear(&l);
                 return silo_error_set(err, ENOENT, "lease '%s' of container '%s' is gone", name, cfg->id);
@@ -372,6 +374,7 @@ int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, u
                 r = silo_rtnl_veth_add(nl, veth, br, "eth0", nsfd, err);
         if (r < 0)
                 goto out;
+        SILO_FAULT_POINT("net.after-veth");
         idx = silo_rtnl_link_index(nl, veth, NULL, err);
         r = idx < 0 ? idx : silo_rtnl_link_up(nl, idx, err);
         if (r < 0)

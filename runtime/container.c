@@ -32,6 +32,7 @@
 #include "caps.h"
 #include "../image/image.h"
 #include "container.h"
+#include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "network.h"
@@ -287,6 +288,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = silo_state_create(c->ctx->root, o->id, &c->dirfd, err);
         if (r < 0)
                 return r;
+        SILO_FAULT_POINT("create.after-state-dir");
         /* from here on, failures roll back */
         r = silo_write_file_atomic_at(c->dirfd, "config.json", buf, len, 0600, err);
         if (r < 0)
@@ -317,12 +319,14 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                         goto fail;
                 c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
         }
+        SILO_FAULT_POINT("create.after-cgroup");
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
         if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
                 r = silo_error_set(err, errno, "create exec.fifo");
                 goto fail;
         }
+        SILO_FAULT_POINT("create.after-fifo");
         if (c->spec->linux_ && c->spec->linux_->seccomp) {
                 r = silo_seccomp_compile(c->spec->linux_->seccomp, &c->seccomp, err);
                 if (r < 0)
@@ -332,6 +336,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = vm ? 0 : silo_network_prepare(c, err); /* vm: the guest has no network yet */
         if (r < 0)
                 goto fail;
+        SILO_FAULT_POINT("create.after-network-prepare");
         /* image containers: the overlay is attached by the init, in its own mount namespace */
         if (o->image_mount_fd > 0) {
                 c->rootfs_mount_fd = o->image_mount_fd;
@@ -345,13 +350,16 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
         if (r < 0)
                 goto fail;
+        SILO_FAULT_POINT("create.after-clone");
         r = vm ? 0 : silo_network_attach(c, err);
         if (r < 0)
                 goto fail;
+        SILO_FAULT_POINT("create.after-network-attach");
 
         free(c->state->status);
         c->state->status = silo_xstrdup("created");
         c->state->pid = c->pid;
+        SILO_FAULT_POINT("create.before-created");
         r = silo_state_write(c->dirfd, c->state, err);
         if (r < 0)
                 goto fail;
@@ -378,6 +386,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                 close(c->pty_master);
                 c->pty_master = -1;
         }
+        SILO_FAULT_POINT("create.done");
         return 0;
 fail:
         create_rollback(c);
@@ -448,9 +457,11 @@ static int do_start(struct silo_container *c, silo_error_t *err)
                 return silo_error_set(err, 0, "cannot start a container in the %s state", status);
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: not set: nothing to start");
+        SILO_FAULT_POINT("start.before-release");
         r = release_init(c, err);
         if (r < 0)
                 return r;
+        SILO_FAULT_POINT("start.after-release");
         state = silo_container_hook_state(c, "running");
         r = silo_hooks_run(c->spec, SILO_HOOK_POSTSTART, state, err);
         if (r < 0) {
@@ -500,6 +511,7 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                 kill(c->state->pid, SIGKILL);
                 wait_pid_gone(c->state->pid, c->state->pid_start_time, 5000);
         }
+        SILO_FAULT_POINT("delete.after-kill");
         if (is_vm(c))
                 silo_sandbox_vm_stop(c);
         if (c->cgroup) {
@@ -507,6 +519,7 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                 if (r < 0)
                         return r;
         }
+        SILO_FAULT_POINT("delete.after-cgroup");
         if (c->spec && c->state) {
                 _cleanup_free_ char *state = silo_state_oci_json(c->state, "stopped", 0, false);
                 if (silo_hooks_run(c->spec, SILO_HOOK_POSTSTOP, state, &e) < 0) {
@@ -517,7 +530,9 @@ static int destroy(struct silo_container *c, silo_error_t *err)
         r = silo_network_release(c->ctx->root, c->dirfd, c->id, err);
         if (r < 0)
                 return r;
+        SILO_FAULT_POINT("delete.after-network");
         silo_image_container_cleanup(c->spec, c->id); /* image bundles: unmount + remove the dir */
+        SILO_FAULT_POINT("delete.before-state-remove");
         return silo_state_remove(c->ctx->root, c->id, err);
 }
 
@@ -1137,6 +1152,7 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
                 close(c.pty_master);
                 c.pty_master = -1;
         }
+        SILO_FAULT_POINT("exec.before-wait");
         if (r < 0 && c.pid > 0) {
                 if (c.pidfd >= 0)
                         syscall(SYS_pidfd_send_signal, c.pidfd, SIGKILL, NULL, 0);

@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "../cgroups/cgroup.h"
+#include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "sandbox.h"
@@ -515,6 +516,7 @@ int silo_sandbox_ns_exec(struct silo_container *c, const struct silo_process *p,
                 if (r < 0)
                         goto out;
         }
+        SILO_FAULT_POINT("exec.after-clone");
         /* until execve closes the (CLOEXEC) socket: a pty, a seccomp listener, or an error */
         for (;;) {
                 struct silo_sync_msg m;

@@ -1,13 +1,15 @@
 #!/bin/bash
 # The test command: install dependencies, build from scratch, run the unit + integration tests
 # on this host (`make check`), containerd/podman end to end (`make check-e2e`, skipped with
-# SILO_SKIP_E2E=1), the cgroup v2 suite in a QEMU guest (`make check-v2`) and the systemd
-# cgroup driver suite in a guest booting systemd (`make check-systemd`, SILO_SKIP_SYSTEMD=1).
-# Ends with one line "N passed, N failed" summing both.  Must run as root.
+# SILO_SKIP_E2E=1), the cgroup v2 suite in a QEMU guest (`make check-v2`), the systemd cgroup
+# driver suite in a guest booting systemd (`make check-systemd`, SILO_SKIP_SYSTEMD=1), a short
+# libFuzzer run of both fuzz targets (30 s each, SILO_SKIP_FUZZ=1 skips) and the host suite once
+# more built with ASan + UBSan in a copy of the tree (SILO_SKIP_ASAN=1 skips).
+# Ends with one line "N passed, N failed" summing all.  Must run as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
-scripts/install-deps.sh || exit 1
+scripts/install-deps.sh --fuzz || exit 1
 scripts/build.sh "$@" || exit 1
 log=$(mktemp /tmp/silo-check.XXXXXX)
 rc=0
@@ -15,11 +17,29 @@ make check 2>&1 | tee "$log" || rc=1
 [ "${SILO_SKIP_E2E:-}" = 1 ] || { make check-e2e 2>&1 | tee -a "$log" || rc=1; }
 [ "${SILO_SKIP_V2:-}" = 1 ] || { make check-v2 2>&1 | tee -a "$log" || rc=1; }
 [ "${SILO_SKIP_SYSTEMD:-}" = 1 ] || { make check-systemd 2>&1 | tee -a "$log" || rc=1; }
+# fuzzing: one result line per target (exit 77 = clang/libFuzzer missing: a skip, counted passed)
+if [ "${SILO_SKIP_FUZZ:-}" != 1 ]; then
+	for t in spec unpack; do
+		frc=0
+		make fuzz FUZZ_TARGET=$t FUZZ_SECONDS="${SILO_FUZZ_SECONDS:-30}" 2>&1 | tee -a "$log" || frc=1
+		if [ "$frc" = 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; rc=1; fi | tee -a "$log"
+	done
+fi
+# the host suite under ASan + UBSan, built in a copy of the tree (this one is configured without)
+if [ "${SILO_SKIP_ASAN:-}" != 1 ]; then
+	asan=$(mktemp -d /tmp/silo-asan.XXXXXX)
+	cp -a . "$asan/src"
+	( cd "$asan/src" && { make distclean >/dev/null 2>&1 || true; } && ./autogen.sh >/dev/null 2>&1 &&
+		./configure -q --enable-asan && make -j"$(nproc)" >/dev/null &&
+		make check ) 2>&1 | tee -a "$log" || rc=1
+	rm -rf "$asan"
+fi
 read -r pass fail < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" |
         awk '{p += $1; f += $3} END {print p + 0, f + 0}')
 runs=$(grep -cE '^[0-9]+ passed, [0-9]+ failed' "$log")
 rm -f "$log"
-expected=$((1 + (${SILO_SKIP_V2:-0} != 1) + (${SILO_SKIP_E2E:-0} != 1) + (${SILO_SKIP_SYSTEMD:-0} != 1)))
+expected=$((1 + (${SILO_SKIP_V2:-0} != 1) + (${SILO_SKIP_E2E:-0} != 1) + (${SILO_SKIP_SYSTEMD:-0} != 1) +
+	2 * (${SILO_SKIP_FUZZ:-0} != 1) + (${SILO_SKIP_ASAN:-0} != 1)))
 # a suite that died before printing its summary counts as a failure
 [ "$runs" -ge "$expected" ] || fail=$((fail + 1))
 [ "$fail" -eq 0 ] || rc=1

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build tests/fuzz/fuzz-spec.c with clang + libFuzzer + ASan + UBSan against runtime/spec.c and
-# runtime/validate.c (and the helpers they link against), then fuzz for SECONDS (default 60).
+# Build a fuzz target with clang + libFuzzer + ASan + UBSan, then fuzz for SECONDS (default 60):
+#   FUZZ_TARGET=spec (default)  tests/fuzz/fuzz-spec.c: runtime/spec.c + runtime/validate.c
+#   FUZZ_TARGET=unpack          tests/fuzz/fuzz-unpack.c: image/unpack.c (tar reader/unpacker)
 #
 #   tests/fuzz/run-fuzz.sh [SECONDS]      0 = only replay the seed corpus once (a quick regression run)
 #
@@ -20,8 +21,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${FUZZ_BUILD_DIR:-/tmp/silo-fuzz}
+target=${FUZZ_TARGET:-spec}
+BUILD=${FUZZ_BUILD_DIR:-/tmp/silo-fuzz}/$target
 secs=${1:-60}
+case "$target" in
+spec | unpack) ;;
+*) echo "run-fuzz: unknown FUZZ_TARGET '$target' (spec or unpack)" >&2; exit 2 ;;
+esac
 
 if ! [[ $secs =~ ^[0-9]+$ ]]; then
         echo "usage: $0 [SECONDS]" >&2
@@ -82,13 +88,23 @@ fi
 
 # spec.c and validate.c call into error.c, util.c and log.c only; capabilities are looked up
 # with libcap's cap_from_name() directly.
-srcs=(tests/fuzz/fuzz-spec.c runtime/spec.c runtime/validate.c runtime/error.c runtime/util.c runtime/log.c)
+pcs=(yajl libcap)
+if [ "$target" = spec ]; then
+        srcs=(tests/fuzz/fuzz-spec.c runtime/spec.c runtime/validate.c runtime/error.c runtime/util.c runtime/log.c)
+        dict=(-dict="$ROOT/tests/fuzz/spec.dict")
+else
+        # unpack.c + its helpers; libarchive and libcrypto are dlopen()ed (image/dl.c)
+        srcs=(tests/fuzz/fuzz-unpack.c image/unpack.c image/dl.c image/digest.c runtime/error.c runtime/util.c
+              runtime/log.c runtime/fault.c)
+        pcs=(yajl libcap libarchive)
+        dict=()
+fi
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
         -I"$(dirname "$config_h")" -I"$ROOT" -I"$ROOT/runtime")
-echo "run-fuzz: building $BUILD/fuzz-spec with $cc"
+echo "run-fuzz: building $BUILD/fuzz-$target with $cc"
 # shellcheck disable=SC2046 # pkg-config output is meant to be split
-if ! (cd "$ROOT" && "$cc" "${cflags[@]}" "${sanitize[@]}" $(pkg-config --cflags yajl libcap) "${srcs[@]}" \
-        -o "$BUILD/fuzz-spec" $(pkg-config --libs yajl libcap)); then
+if ! (cd "$ROOT" && "$cc" "${cflags[@]}" "${sanitize[@]}" $(pkg-config --cflags "${pcs[@]}") "${srcs[@]}" \
+        -o "$BUILD/fuzz-$target" $(pkg-config --libs yajl libcap) -ldl); then
         echo "run-fuzz: build failed" >&2
         exit 2
 fi
@@ -96,7 +112,7 @@ fi
 work=$BUILD/run
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
-cp "$ROOT"/tests/fuzz/corpus/spec/* "$work/corpus/"
+cp "$ROOT"/tests/fuzz/corpus/"$target"/* "$work/corpus/"
 
 if [ "$secs" -eq 0 ]; then
         mode=(-runs=0)
@@ -108,9 +124,9 @@ fi
 
 # libFuzzer's own default exit status for a leak is 77, which make would take for "skipped"
 rc=0
-"$BUILD/fuzz-spec" "${mode[@]}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$BUILD/fuzz-$target" "${mode[@]}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -error_exitcode=1 -timeout_exitcode=1 \
-        -dict="$ROOT/tests/fuzz/spec.dict" -artifact_prefix="$work/artifacts/" \
+        "${dict[@]}" -artifact_prefix="$work/artifacts/" \
         "$work/corpus" >"$work/fuzz.log" 2>&1 || rc=$?
 
 mapfile -t found < <(find "$work/artifacts" -type f | sort)
@@ -129,7 +145,7 @@ if [ "$rc" -ne 0 ] || [ "${#found[@]}" -gt 0 ]; then
                 echo "run-fuzz: crashing input: $f" >&2
         done
         if [ "${#found[@]}" -gt 0 ]; then
-                echo "run-fuzz: reproduce with: $BUILD/fuzz-spec ${found[0]}" >&2
+                echo "run-fuzz: reproduce with: $BUILD/fuzz-$target ${found[0]}" >&2
         fi
         exit 1
 fi

@@ -33,6 +33,8 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
 INTEGRATION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/leakcheck.sh
+. "$INTEGRATION_ROOT/../lib/leakcheck.sh"
 
 : "${SILO_BIN:=${INTEGRATION_ROOT}/../../silo}"
 : "${SILO_TESTINIT:=${INTEGRATION_ROOT}/../payload/silo-testinit}"
@@ -224,6 +226,7 @@ setup_bundle() {
 	chmod 0755 "$BUNDLE/rootfs/silo-testinit"
 	__config_template | jq --arg cg "$CGROUP_PATH" '.linux.cgroupsPath = $cg' >"$BUNDLE/config.json"
 	export TESTDIR ROOT BUNDLE CTR_OUT CTR_ERR CGROUP_PATH
+	leakcheck_snapshot teardown
 }
 
 # on_teardown CMD: run CMD (a string, through bash) at teardown, in reverse order of registration.
@@ -231,26 +234,35 @@ on_teardown() {
 	echo "$1" >>"$TEARDOWN_FILE"
 }
 
-# teardown_bundle: force-delete every container of ROOT, kill what is left in our cgroup, remove
-# our cgroup directories, run the registered cleanups, remove TESTDIR.
+# teardown_bundle: force-delete every container of ROOT, run the leak checker
+# (tests/lib/leakcheck.sh: what is still there now was leaked by the runtime or the test, and
+# fails the test), then clean up regardless: kill what is left in our cgroup, remove our cgroup
+# directories, run the registered cleanups, remove TESTDIR.
 teardown_bundle() {
 	[ -n "${TESTDIR:-}" ] && [ -d "$TESTDIR" ] || return 0
-	local id pid dir i
+	local id pid dir i leaked=0
 	if [ -d "$ROOT" ]; then
 		for id in $(timeout -k 1 10 "$SILO_BIN" --root "$ROOT" list -q 2>/dev/null 3>&-); do
 			timeout -k 1 10 "$SILO_BIN" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 3>&- || true
 		done
 	fi
-	# Anything still running from this test: processes in our cgroup, and processes whose
-	# command line names TESTDIR (a runtime stuck in the foreground).  They are all ours.
-	for pid in $(__our_cgroup_pids) $(__testdir_pids); do
-		kill -9 "$pid" 2>/dev/null || true
+	leakcheck_netns_check || leaked=1
+	# the test's own helpers (servers, stuck foreground runtimes: descendants of the test naming
+	# TESTDIR) go first, as they always did; what the leak check sees after that is silo's
+	for pid in $(__testdir_pids); do
+		! __lc_descends_from_test "$pid" || kill -9 "$pid" 2>/dev/null || true
 	done
 	if [ -s "$TEARDOWN_FILE" ]; then
 		tac "$TEARDOWN_FILE" | while read -r cmd; do
 			bash -c "$cmd" >/dev/null 2>&1 || true
 		done
 	fi
+	leakcheck_check teardown || leaked=1
+	# Anything still running from this test: processes in our cgroup, and processes whose
+	# command line names TESTDIR (a runtime stuck in the foreground).  They are all ours.
+	for pid in $(__our_cgroup_pids) $(__testdir_pids); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
 	# cgroup dirs: depth first, rmdir only (cgroupfs does not allow rm -r), retry while the
 	# killed processes are being reaped.
 	for ((i = 0; i < 20; i++)); do
@@ -262,6 +274,7 @@ teardown_bundle() {
 	awk -v d="$TESTDIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r dir; do umount -l "$dir" 2>/dev/null; done
 	rm -rf "$TESTDIR"
+	return "$leaked"
 }
 
 __our_cgroup_dirs() {
@@ -314,25 +327,10 @@ check_no_leaks() {
 	return 1
 }
 
+# The scoped resource list of tests/lib/leakcheck.sh (TESTDIR, CGROUP_PATH and the test's key:
+# concurrently running suites do not show up).
 __host_resources() {
-	local p cmdline
-	# mounts under TESTDIR (bundle, root) in the caller's namespace
-	awk -v d="$TESTDIR" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
-	# any silo-test cgroup, in every hierarchy (process_api is never listed: wrong prefix)
-	for p in /sys/fs/cgroup/*/silo-test-* /sys/fs/cgroup/silo-test-*; do
-		[ -d "$p" ] && echo "cgroup $p"
-	done
-	# entries of the state root
-	[ -d "$ROOT" ] && find "$ROOT" -mindepth 1 -printf 'root %P\n' | sort
-	# processes naming the bundle/TESTDIR, or running the payload
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = "$$" ] && continue
-		cmdline=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case "$cmdline" in
-		*"$TESTDIR"* | "/silo-testinit "*) echo "process ${p#/proc/} $cmdline" ;;
-		esac
-	done
-	return 0
+	leakcheck_list
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -309,12 +309,14 @@ zz"
 	silo_img image import "$FIX/oci:v1" --name first:1
 	assert_success
 	# what a SIGKILLed import leaves (dead pid), and one of an import still running (live pid)
-	mkdir -p "$DATA/tmp/unpack-999999999-abcdef/diff/usr" "$DATA/tmp/unpack-$$-ghijkl"
+	# (names: unpack-<pid>-<start time>-XXXXXX, image/store.c)
+	local live="unpack-$$-$(awk '{print $22}' /proc/$$/stat)-ghijkl"
+	mkdir -p "$DATA/tmp/unpack-999999999-1-abcdef/diff/usr" "$DATA/tmp/$live"
 	silo_img image import "$FIX/oci:v1" --name second:1
 	assert_success
-	! [ -e "$DATA/tmp/unpack-999999999-abcdef" ]
-	[ -d "$DATA/tmp/unpack-$$-ghijkl" ]
-	rmdir "$DATA/tmp/unpack-$$-ghijkl"
+	! [ -e "$DATA/tmp/unpack-999999999-1-abcdef" ]
+	[ -d "$DATA/tmp/$live" ]
+	rmdir "$DATA/tmp/$live"
 	store_clean
 }
 
