@@ -2,6 +2,8 @@
 #include "config.h"
 #include <stdlib.h>
 #include "cmd.h"
+#include "../image/image.h"
+#include "../runtime/util.h"
 
 int cmd_delete(struct silo_global *g, int argc, char **argv)
 {
@@ -18,6 +20,11 @@ int cmd_delete(struct silo_global *g, int argc, char **argv)
         free(pos);
         if (r)
                 return r;
+        if (force) { /* an image container dir a killed `run --image` left without state */
+                _cleanup_free_ char *root = silo_abs_path(g->ctx.root),
+                                    *data = silo_abs_path(g->data_root ? g->data_root : silo_data_root_default());
+                silo_image_reclaim_orphan(data, root, id);
+        }
         if (silo_container_delete(&g->ctx, id, force, &err) < 0)
                 return silo_cmd_fail(&err);
         return 0;

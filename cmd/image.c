@@ -371,7 +371,8 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         };
         const char *verb = is_run ? "run" : "create";
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
-        _cleanup_free_ char *dir = NULL, *netns = NULL, *pid_abs = NULL, *console_abs = NULL;
+        _cleanup_free_ char *dir = NULL, *netns = NULL, *pid_abs = NULL, *console_abs = NULL,
+                            *state_root = silo_abs_path(g->ctx.root);
         silo_error_t err = NULL;
         char **pos = NULL;
         int npos = 0, r, status = 0;
@@ -406,6 +407,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 return silo_cmd_fail(&err);
         }
         io.netns_path = netns;
+        io.state_root = state_root;
         r = open_store(g, &s, true);
         if (r) {
                 free(pos);

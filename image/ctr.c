@@ -180,7 +180,12 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         }
 
         dir = silo_xasprintf("%s/containers/%s", s->root, o->id);
-        if (mkdir(dir, 0700) < 0) {
+        r = mkdir(dir, 0700);
+        if (r < 0 && errno == EEXIST && o->state_root) { /* left by a killed create of this id? */
+                silo_image_reclaim_orphan(s->root, o->state_root, o->id);
+                r = mkdir(dir, 0700);
+        }
+        if (r < 0) {
                 r = silo_error_set(err, errno, "create container dir '%s'%s", dir,
                                    errno == EEXIST ? " (a container with this ID exists in the data root)"
                                                    : "");
@@ -193,8 +198,11 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
                 goto fail;
         }
         {
+                /* the owner: state root + creator (pid, start time), see silo_image_reclaim_orphan */
                 _cleanup_close_ int m = openat(dfd, MARKER, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-                if (m < 0) {
+                _cleanup_free_ char *owner = silo_xasprintf(
+                    "%s\n%d %llu\n", o->state_root ? o->state_root : "", (int)getpid(), silo_proc_start_time(getpid()));
+                if (m < 0 || write(m, owner, strlen(owner)) != (ssize_t)strlen(owner)) {
                         r = silo_error_set(err, errno, "create '%s/" MARKER "'", dir);
                         goto fail;
                 }
@@ -282,6 +290,40 @@ static int validate_dir(const char *dir, int *ret_parent, char **ret_id, silo_er
         *ret_parent = TAKE_FD(parent);
         *ret_id = silo_xstrdup(id);
         return 0;
+}
+
+/*
+ * `run --image` makes <data-root>/containers/<id> before the state dir exists, so a silo killed
+ * in between leaves a dir that no state names (and the id could not be used again).  The marker
+ * names the owning state root and the creating process: delete --force (and the next create of
+ * the id) removes the dir when that state root has no container <id> and the creator is gone.
+ * Another state root's container, or a create still in flight, is never touched.
+ */
+void silo_image_reclaim_orphan(const char *data_root, const char *state_root, const char *id)
+{
+        char real[PATH_MAX];
+        _cleanup_free_ char *dir = NULL, *marker = NULL, *buf = NULL, *state = NULL;
+        silo_error_t e = NULL;
+        unsigned long long start = 0;
+        char *nl;
+        int pid = 0;
+        struct stat st;
+
+        if (!data_root || !state_root || !silo_id_valid(id) || !realpath(data_root, real))
+                return;
+        dir = silo_xasprintf("%s/containers/%s", real, id);
+        marker = silo_xasprintf("%s/" MARKER, dir);
+        if (silo_read_file_at(AT_FDCWD, marker, 8192, &buf, NULL, NULL) < 0 || (nl = strchr(buf, '\n')) == NULL)
+                return;
+        *nl = '\0';
+        state = silo_xasprintf("%s/%s", state_root, id);
+        if (strcmp(buf, state_root) != 0 || lstat(state, &st) == 0 || errno != ENOENT)
+                return;
+        if (sscanf(nl + 1, "%d %llu", &pid, &start) != 2 || (pid > 0 && silo_proc_alive(pid, start)))
+                return;
+        silo_debug("removing '%s': left by a create of '%s' that was killed", dir, id);
+        if (silo_image_bundle_remove(dir, &e) < 0)
+                silo_error_free(&e);
 }
 
 int silo_image_bundle_remove(const char *dir, silo_error_t *err)

@@ -129,6 +129,7 @@ struct silo_image_run_opts {
         int64_t pids_limit; /* 0 = none */
         bool read_only, tty;
         const char *netns_path; /* resolved for --net container:ID */
+        const char *state_root; /* the runtime's --root: recorded as the owner of the container dir */
 };
 struct silo_user_spec {
         uint32_t uid, gid;
@@ -152,6 +153,9 @@ void silo_user_spec_free(struct silo_user_spec *u);
  * detached mount for silo_create_opts.image_mount_fd (-1: already mounted on <dir>/rootfs) */
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
                              int *ret_mount_fd, silo_error_t *err);
+/* delete --force of an id without state: remove <data_root>/containers/<id> if state_root owns it
+ * and its creator is gone (a create killed before its state dir existed).  Never fails. */
+void silo_image_reclaim_orphan(const char *data_root, const char *state_root, const char *id);
 /* Undo silo_image_bundle_create: unmount + remove.  Validates dir is a silo container dir. */
 int silo_image_bundle_remove(const char *dir, silo_error_t *err);
 /* Delete hook: for a config with the run.silo.image.dir annotation, remove the bundle dir. */
