@@ -38,6 +38,7 @@ struct silo_container {
         int pty_master;      /* foreground terminal (run), else sent to the console socket */
         pid_t intermediate;  /* slow path: the first child, already reaped */
         int extra_fds;       /* socket-activation fds passed before --preserve-fds ones */
+        bool keep_rootfs;    /* destroy after a checkpoint: keep an image rootfs for restore */
 };
 
 /* What the container init needs; filled by the parent, inherited by clone (copy of memory). */
