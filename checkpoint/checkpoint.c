@@ -183,6 +183,9 @@ static int common_opts(criu_opts *co, const struct silo_criu_opts *o, int imgfd,
 static int ext_mounts(criu_opts *co, const struct silo_container *c, bool restore, silo_error_t *err)
 {
         const struct silo_spec *spec = c->spec;
+        /* a loaded container (dump) has them in its state, a restoring one from create */
+        const char *rootfs = c->rootfs ? c->rootfs : c->state->rootfs;
+        const char *bundle = c->bundle ? c->bundle : c->state->bundle;
 
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const struct silo_mount *m = &spec->mounts[i];
@@ -191,14 +194,14 @@ static int ext_mounts(criu_opts *co, const struct silo_container *c, bool restor
                 if (!is_bind(m) || m->destination == NULL)
                         continue;
                 if (restore)
-                        src = m->source && m->source[0] != '/' ? silo_xasprintf("%s/%s", c->bundle, m->source)
+                        src = m->source && m->source[0] != '/' ? silo_xasprintf("%s/%s", bundle, m->source)
                                                                : silo_xstrdup(m->source);
                 if (CR(criu_local_add_ext_mount)(co, m->destination, restore ? src : m->destination) < 0)
                         return silo_error_set(err, ENOMEM, "criu: external mount '%s'", m->destination);
         }
         for (size_t i = 0; spec->linux_ && spec->linux_->masked_paths && spec->linux_->masked_paths[i]; i++) {
                 const char *p = spec->linux_->masked_paths[i];
-                _cleanup_free_ char *inside = silo_xasprintf("%s%s", c->rootfs, p);
+                _cleanup_free_ char *inside = silo_xasprintf("%s%s", rootfs, p);
                 struct stat st;
 
                 /* directories are masked by a tmpfs, which CRIU dumps itself; only the file
@@ -220,8 +223,9 @@ static char *log_reason(const char *work, const char *log)
 
         if (silo_read_file_at(AT_FDCWD, path, 8 << 20, &buf, &len, NULL) < 0)
                 return silo_xasprintf("see '%s'", path);
-        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-                if (strstr(line, "Error") || strstr(line, "error"))
+        /* the first error is the cause; the last one is "Dumping FAILED" */
+        for (char *line = strtok(buf, "\n"); line && !last; line = strtok(NULL, "\n"))
+                if (strstr(line, "Error (") && !strstr(line, "tun: Unable to create tun"))
                         last = line;
         return last ? silo_xasprintf("%s (log: '%s')", last, path) : silo_xasprintf("see '%s'", path);
 }
@@ -229,7 +233,8 @@ static char *log_reason(const char *work, const char *log)
 static int criu_failed(int r, const char *what, const char *work, const char *log, silo_error_t *err)
 {
         _cleanup_free_ char *why = log_reason(work, log);
-        return silo_error_set(err, r < 0 && r > -4096 ? -r : 0, "criu %s failed: %s", what, why);
+        /* libcriu says -EBADE for "criu reported a failure": the log has the reason */
+        return silo_error_set(err, r < 0 && r > -4096 && r != -EBADE ? -r : 0, "criu %s failed: %s", what, why);
 }
 
 /* descriptors.json: runc's stdio names of the init, e.g. ["/dev/null","pipe:[1234]",...]. */
@@ -316,7 +321,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         if (r < 0)
                 goto out;
         CR(criu_local_set_pid)(co, c->state->pid);
-        if (CR(criu_local_set_root)(co, c->rootfs) < 0) {
+        if (CR(criu_local_set_root)(co, c->state->rootfs) < 0) {
                 r = silo_error_set(err, ENOMEM, "criu: root");
                 goto out;
         }
