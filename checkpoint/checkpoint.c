@@ -135,6 +135,10 @@ static int cg_mode(const char *s, enum criu_cg_mode *ret, silo_error_t *err)
 /* Flags that libcriu 3.17 cannot express are refused instead of being dropped silently. */
 static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
 {
+        enum criu_cg_mode mode;
+
+        if (cg_mode(o->manage_cgroups_mode, &mode, err) < 0)
+                return silo_error_ret(*err);
         for (size_t i = 0; o->empty_ns && o->empty_ns[i]; i++)
                 if (strcmp(o->empty_ns[i], "network") != 0)
                         return silo_error_set(err, EINVAL, "--empty-ns: only 'network' is supported, not '%s'",

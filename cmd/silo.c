@@ -46,7 +46,7 @@ static const struct {
          "[--shell-job] [--file-locks] [--pre-dump] [--parent-path DIR] [--manage-cgroups-mode soft|full|strict|ignore] "
          "[--empty-ns network] [--auto-dedup] [--page-server ADDR:PORT] <container-id>"},
         {"restore", cmd_restore, "restore a container from a CRIU checkpoint",
-         "[--image-path DIR] [--work-path DIR] [-b DIR] [-d] [--pid-file F] [--console-socket S] [--no-pivot] "
+         "[--image-path DIR] [--work-path DIR] [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--console-socket S] [--no-pivot] "
          "[--no-subreaper] [--tcp-established] [--ext-unix-sk] [--shell-job] [--file-locks] "
          "[--manage-cgroups-mode MODE] [--empty-ns network] [--auto-dedup] <container-id>"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
