@@ -31,9 +31,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "archive.h"
 #include "checkpoint.h"
 #include "criu-dl.h"
 #include "../cgroups/cgroup.h"
+#include "../image/json.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
 #include "../runtime/sandbox.h"
@@ -149,6 +151,9 @@ static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
         if (o->status_fd >= 0)
                 return silo_error_set(err, EOPNOTSUPP, "--status-fd: only meaningful with --lazy-pages, "
                                                        "which is not supported yet");
+        if (o->export_path && (o->pre_dump || o->parent_path))
+                return silo_error_set(err, EINVAL, "--export: %s is not supported with an archive yet",
+                                      o->pre_dump ? "--pre-dump" : "--parent-path");
         if (o->parent_path && o->parent_path[0] == '/')
                 return silo_error_set(err, EINVAL, "--parent-path: '%s' must be relative to --image-path",
                                       o->parent_path);
@@ -215,6 +220,15 @@ static int ext_mounts(criu_opts *co, const struct silo_container *c, bool restor
                 if (CR(criu_local_add_ext_mount)(co, p, restore ? "/dev/null" : p) < 0)
                         return silo_error_set(err, ENOMEM, "criu: external mount '%s'", p);
         }
+        /* the bridge network binds /etc/{hosts,hostname,resolv.conf} from the state dir; they are
+         * in the spec only in memory (network_prepare), so at dump they are named here, at
+         * restore network_prepare has added them again */
+        if (!restore && netns_silo_bridge(spec)) {
+                static const char *const etc[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"};
+                for (size_t i = 0; i < 3; i++)
+                        if (CR(criu_local_add_ext_mount)(co, etc[i], etc[i]) < 0)
+                                return silo_error_set(err, ENOMEM, "criu: external mount '%s'", etc[i]);
+        }
         return 0;
 }
 
@@ -274,6 +288,7 @@ static int write_descriptors(int imgfd, pid_t pid, silo_error_t *err)
 
 struct dump_ctx {
         const struct silo_criu_opts *o;
+        bool dumped; /* CRIU succeeded (and, without --leave-running, the tasks are gone) */
 };
 
 static int ns_inode(pid_t pid, const char *ns, unsigned long *ret, silo_error_t *err)
@@ -300,6 +315,68 @@ static int add_external_ns(criu_opts *co, pid_t pid, const char *ns, const char 
         if (CR(criu_local_add_external)(co, ext) < 0)
                 return silo_error_set(err, ENOMEM, "criu: external '%s'", ext);
         return 0;
+}
+
+/* network.status: silo's attachment ("network" file of the state dir) and published ports. */
+static char *network_json(struct silo_container *c)
+{
+        _cleanup_free_ char *buf = NULL;
+        const char *ports = silo_spec_annotation(c->spec, "run.silo.ports");
+        struct silo_buf b = {0};
+        char *save = NULL;
+
+        if (silo_read_file_at(c->dirfd, "network", 4096, &buf, NULL, NULL) < 0)
+                return NULL;
+        silo_buf_putc(&b, '{');
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                if (eq == NULL)
+                        continue;
+                *eq = '\0';
+                silo_json_str(&b, line);
+                silo_buf_putc(&b, ':');
+                silo_json_str(&b, eq + 1);
+                silo_buf_putc(&b, ',');
+        }
+        silo_buf_puts(&b, "\"ports\":");
+        silo_json_str(&b, ports ? ports : "");
+        silo_buf_putc(&b, '}');
+        return b.data;
+}
+
+static int export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
+{
+        _cleanup_free_ char *spec = NULL, *net = NULL;
+        const char *image = silo_spec_annotation(c->spec, "run.silo.image");
+        struct silo_ckpt_meta m = {0};
+        struct silo_buf b = {0};
+        char now[64];
+        int r;
+
+        r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
+        if (r < 0)
+                return r;
+        silo_rfc3339_now(now, sizeof(now));
+        silo_buf_puts(&b, "{\"id\":");
+        silo_json_str(&b, c->id);
+        silo_buf_puts(&b, ",\"name\":");
+        silo_json_str(&b, c->id);
+        silo_buf_puts(&b, ",\"runtime\":\"silo\",\"runtimeVersion\":\"" SILO_VERSION "\",\"bundle\":");
+        silo_json_str(&b, c->state->bundle);
+        silo_buf_puts(&b, ",\"rootfsImageName\":");
+        silo_json_str(&b, image ? image : "");
+        silo_buf_puts(&b, ",\"createdTime\":");
+        silo_json_str(&b, c->state->created);
+        silo_buf_puts(&b, ",\"checkpointedTime\":");
+        silo_json_str(&b, now);
+        silo_buf_puts(&b, "}\n");
+        net = network_json(c);
+        m.spec_json = spec;
+        m.config_json = b.data;
+        m.network_json = net;
+        r = silo_ckpt_export(o->image_path, &m, o->export_path, err);
+        silo_buf_free(&b);
+        return r;
 }
 
 static int dump_fn(struct silo_container *c, const char *status, void *data, silo_error_t *err)
@@ -370,6 +447,12 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                                 err);
                 goto out;
         }
+        ((struct dump_ctx *)data)->dumped = true;
+        if (o->export_path) {
+                r = export_archive(c, o, err);
+                if (r < 0)
+                        goto out;
+        }
         /* runc: a final dump without --leave-running destroys the container */
         r = (o->leave_running || o->pre_dump) ? 0 : 1;
 out:
@@ -377,16 +460,49 @@ out:
         return r;
 }
 
+/* A private directory under the state root ("@..." is never a container id). */
+static char *state_tmpdir(const struct silo_context *ctx, const char *what, const char *id, silo_error_t *err)
+{
+        char *t;
+
+        if (mkdir_p(ctx->root, 0711, err) < 0)
+                return NULL;
+        t = silo_xasprintf("%s/@%s-%s-XXXXXX", ctx->root, what, id);
+        if (mkdtemp(t) == NULL) {
+                silo_error_set(err, errno, "mkdtemp '%s'", t);
+                free(t);
+                return NULL;
+        }
+        return t;
+}
+
 int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err)
 {
-        struct dump_ctx d = {o};
+        struct silo_criu_opts oo = *o;
+        struct dump_ctx d = {&oo};
+        _cleanup_free_ char *tmp = NULL;
         int r = check_opts(o, err);
 
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r < 0)
                 return r;
-        return silo_container_checkpoint(ctx, o->id, dump_fn, &d, err);
+        if (oo.image_path == NULL) { /* --export alone: the images only live until archived */
+                if (!silo_id_valid(o->id))
+                        return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
+                tmp = state_tmpdir(ctx, "ckpt", o->id, err);
+                if (tmp == NULL)
+                        return silo_error_ret(*err);
+                oo.image_path = tmp;
+        }
+        r = silo_container_checkpoint(ctx, o->id, dump_fn, &d, err);
+        if (tmp) {
+                /* dumped but not archived: the container is gone, so keep its images */
+                if (r < 0 && d.dumped && !o->leave_running)
+                        return silo_error_wrap(err, "the CRIU images are kept in '%s'", tmp);
+                silo_rm_rf_at(AT_FDCWD, tmp);
+        }
+        return r;
 }
 
 /* ---- restore ------------------------------------------------------------------------------ */
@@ -605,20 +721,81 @@ out:
         return r < 0 ? r : 0;
 }
 
+/*
+ * --import: unpack into a private dir under the state root; the images are restored from its
+ * checkpoint/.  A container that ran from an image restores from its image dir when this node
+ * has it (same node: checkpoint keeps it); a plain bundle is expected at --bundle.
+ */
+static int import_archive(const struct silo_context *ctx, const struct silo_criu_opts *o, char **ret_tmp,
+                          char **ret_bundle, silo_error_t *err)
+{
+        _cleanup_free_ char *tmp = NULL, *buf = NULL;
+        _cleanup_close_ int dirfd = -1;
+        struct silo_spec *spec = NULL;
+        const char *dir;
+        size_t len;
+        int r;
+
+        if (!silo_id_valid(o->id))
+                return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
+        tmp = state_tmpdir(ctx, "import", o->id, err);
+        if (tmp == NULL)
+                return silo_error_ret(*err);
+        dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = dirfd < 0 ? silo_error_set(err, errno, "'%s'", tmp) : silo_ckpt_import(o->import_path, dirfd, err);
+        if (r == 0)
+                r = silo_read_file_at(dirfd, "spec.dump", 16 << 20, &buf, &len, err);
+        if (r == 0)
+                r = silo_spec_parse(buf, len, &spec, err);
+        if (r < 0) {
+                silo_rm_rf_at(AT_FDCWD, tmp);
+                return r;
+        }
+        dir = silo_spec_annotation(spec, "run.silo.image.dir");
+        *ret_bundle = NULL;
+        if (dir) {
+                _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
+                if (access(cfg, F_OK) < 0) {
+                        r = silo_error_set(err, ENOENT, "--import: the container ran from image '%s' whose "
+                                                        "container dir '%s' is not on this node",
+                                           silo_spec_annotation(spec, "run.silo.image") ?: "?", dir);
+                        silo_spec_free(spec);
+                        silo_rm_rf_at(AT_FDCWD, tmp);
+                        return r;
+                }
+                *ret_bundle = silo_xstrdup(dir);
+        }
+        silo_spec_free(spec);
+        *ret_tmp = TAKE_PTR(tmp);
+        return 0;
+}
+
 int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
                  silo_error_t *err)
 {
-        struct restore_ctx rc = {.o = o};
+        struct silo_criu_opts oo = *o;
+        struct restore_ctx rc = {.o = &oo};
+        _cleanup_free_ char *tmp = NULL, *bundle = NULL, *img = NULL;
         int r = check_opts(o, err);
 
         *ret_status = 0;
         if (r == 0)
                 r = silo_criu_dl_load(err);
+        if (r == 0 && o->import_path) {
+                r = import_archive(ctx, o, &tmp, &bundle, err);
+                if (r == 0) {
+                        oo.image_path = img = silo_xasprintf("%s/checkpoint", tmp);
+                        if (oo.work_path == NULL)
+                                oo.work_path = tmp;
+                        if (bundle)
+                                oo.bundle = bundle;
+                }
+        }
         if (r < 0)
                 return r;
         rc.create = (struct silo_create_opts){
                 .id = o->id,
-                .bundle = o->bundle,
+                .bundle = oo.bundle,
                 .pid_file = o->pid_file,
                 .console_socket = o->console_socket,
                 .no_pivot = o->no_pivot,
@@ -626,7 +803,10 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                 .spawn = restore_spawn,
                 .spawn_data = &rc,
         };
-        return silo_container_restore(ctx, &rc.create, ret_status, err);
+        r = silo_container_restore(ctx, &rc.create, ret_status, err);
+        if (tmp) /* restored (or failed): the unpacked images are not needed any more */
+                silo_rm_rf_at(AT_FDCWD, tmp);
+        return r;
 }
 
 #else /* !HAVE_CRIU */

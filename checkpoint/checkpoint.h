@@ -35,6 +35,8 @@ struct silo_criu_opts {
         const char *manage_cgroups_mode; /* soft|full|strict|ignore, NULL = soft */
         char **empty_ns;                 /* only "network" */
         int status_fd;                   /* -1 = none */
+        const char *export_path;         /* checkpoint --export FILE|- (image_path may be NULL: temporary) */
+        const char *import_path;         /* restore --import FILE|- (replaces image_path) */
         /* restore only */
         const char *bundle; /* absolute */
         bool detach;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <stdlib.h>
+#include <string.h>
 #include "cmd.h"
 #include "../checkpoint/checkpoint.h"
 #include "../runtime/util.h"
@@ -31,9 +32,10 @@ int cmd_checkpoint(struct silo_global *g, int argc, char **argv)
                 {"parent-path", 0, OPT_STRING, &o.parent_path},
                 {"page-server", 0, OPT_STRING, &o.page_server},
                 {"status-fd", 0, OPT_INT, &o.status_fd},
+                {"export", 0, OPT_STRING, &o.export_path},
                 {NULL, 0, 0, NULL},
         };
-        _cleanup_free_ char *img_abs = NULL, *work_abs = NULL;
+        _cleanup_free_ char *img_abs = NULL, *work_abs = NULL, *export_abs = NULL;
         silo_error_t err = NULL;
         char **pos = NULL;
         int npos = 0, r;
@@ -46,8 +48,11 @@ int cmd_checkpoint(struct silo_global *g, int argc, char **argv)
                 silo_strv_free(o.empty_ns);
                 return r;
         }
-        img_abs = silo_abs_path(img ? img : "checkpoint");
+        /* --export alone dumps into a temporary dir; --image-path keeps the images too */
+        img_abs = img || !o.export_path ? silo_abs_path(img ? img : "checkpoint") : NULL;
         work_abs = silo_abs_path(work);
+        if (o.export_path && strcmp(o.export_path, "-") != 0)
+                o.export_path = export_abs = silo_abs_path(o.export_path);
         o.image_path = img_abs;
         o.work_path = work_abs;
         r = silo_checkpoint(&g->ctx, &o, &err);
@@ -72,10 +77,11 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
                 {"tcp-close", 0, OPT_BOOL, &tcp_close},
                 {"lsm-profile", 0, OPT_STRING, &lsm_profile},
                 {"lsm-mount-context", 0, OPT_STRING, &lsm_mount},
+                {"import", 0, OPT_STRING, &o.import_path},
                 {NULL, 0, 0, NULL},
         };
         _cleanup_free_ char *img_abs = NULL, *work_abs = NULL, *bundle_abs = NULL, *pid_abs = NULL,
-                            *console_abs = NULL;
+                            *console_abs = NULL, *import_abs = NULL;
         silo_error_t err = NULL;
         char **pos = NULL;
         int npos = 0, status = 0, r;
@@ -96,6 +102,8 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
         }
         img_abs = silo_abs_path(img ? img : "checkpoint");
         work_abs = silo_abs_path(work);
+        if (o.import_path && strcmp(o.import_path, "-") != 0)
+                o.import_path = import_abs = silo_abs_path(o.import_path);
         bundle_abs = silo_abs_path(bundle ? bundle : ".");
         pid_abs = silo_abs_path(pid_file);
         console_abs = silo_abs_path(console);

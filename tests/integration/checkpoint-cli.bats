@@ -95,3 +95,69 @@ teardown() {
 	[ "$(state_field c1 pid)" = "$pid" ] || fail "pid changed"
 	[ "$(state_field c1 status)" = created ] || fail "status $(state_field c1 status)"
 }
+
+# __archive NAME...: an uncompressed tar of the named files of $TESTDIR/arc
+__archive() {
+	tar -C "$TESTDIR/arc" -cf "$TESTDIR/a.tar" "$@"
+}
+
+@test "restore --import: corrupt, truncated or hostile archives fail cleanly with nothing left" {
+	is_silo || skip "silo's archive format"
+	mkdir -p "$TESTDIR/arc/checkpoint"
+	cp "$BUNDLE/config.json" "$TESTDIR/arc/spec.dump"
+	head -c 300000 /dev/urandom >"$TESTDIR/arc/checkpoint/pages-1.img"
+	: >"$TESTDIR/arc/checkpoint/inventory.img"
+	snapshot_host
+
+	head -c 4096 /dev/urandom >"$TESTDIR/junk"
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/junk" c1
+	assert_failure 1
+	assert_output --partial "--import"
+
+	__archive spec.dump checkpoint/pages-1.img checkpoint/inventory.img
+	truncate -s 150000 "$TESTDIR/a.tar"
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --regexp "--import: .*(runcated|EOF|short)"
+
+	ln -s /etc/passwd "$TESTDIR/arc/checkpoint/core-1.img"
+	__archive spec.dump checkpoint/inventory.img checkpoint/core-1.img
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --partial "unexpected entry"
+	rm "$TESTDIR/arc/checkpoint/core-1.img"
+
+	(cd "$TESTDIR/arc" && tar -cf "$TESTDIR/a.tar" spec.dump checkpoint/inventory.img --transform 's,^spec.dump,../evil,')
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --partial "unexpected entry"
+
+	__archive spec.dump
+	silo_detached restore -d --bundle "$BUNDLE" --import - c1 <"$TESTDIR/a.tar"
+	assert_failure 1
+
+	__archive checkpoint/inventory.img
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --partial "not a checkpoint archive"
+
+	silo state c1
+	assert_failure
+	check_no_leaks
+}
+
+@test "checkpoint --export: refused with --pre-dump / --parent-path, nothing written" {
+	is_silo || skip "silo's archive format"
+	create_ctr c1
+	silo checkpoint --pre-dump --export "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --partial "--export"
+	silo checkpoint --parent-path ../p --export "$TESTDIR/a.tar" c1
+	assert_failure 1
+	[ ! -e "$TESTDIR/a.tar" ] || fail "archive written"
+	silo checkpoint --export "$TESTDIR/a.tar" c1
+	assert_failure 1
+	assert_output --partial "Container cannot be checkpointed in created state"
+	[ ! -e "$TESTDIR/a.tar" ] || fail "archive written"
+	[ -z "$(ls -A "$ROOT" | grep '^@ckpt')" ] || fail "temporary image dir left: $(ls -A "$ROOT")"
+}
