@@ -196,3 +196,90 @@ assert_cg_file() {
 		assert_success
 	done
 }
+
+@test "checkpoint --export FILE, restore --import FILE: the counter resumes; podman's archive names" {
+	snapshot_host
+	run_detached c1
+	wait_counter 3
+	silo checkpoint --export "$TESTDIR/c1.tar" c1
+	assert_success
+	[ "$(stat -c %a "$TESTDIR/c1.tar")" = 600 ] || fail "archive mode $(stat -c %a "$TESTDIR/c1.tar")"
+	tar -tf "$TESTDIR/c1.tar" >"$TESTDIR/list"
+	for f in spec.dump config.dump dump.log checkpoint/inventory.img checkpoint/descriptors.json; do
+		grep -qx "$f" "$TESTDIR/list" || fail "archive lacks $f: $(cat "$TESTDIR/list")"
+	done
+	tar -xOf "$TESTDIR/c1.tar" config.dump | jq -e '.id == "c1" and .runtime == "silo"'
+	[ -z "$(ls -A "$ROOT" | grep '^@')" ] || fail "temporary dir left: $(ls -A "$ROOT")"
+	local frozen
+	frozen=$(counter)
+	silo_detached restore -d --bundle "$BUNDLE" --import "$TESTDIR/c1.tar" c1
+	assert_success
+	[ "$(state_field c1 status)" = running ] || fail "status $(state_field c1 status)"
+	wait_counter $((frozen + 3))
+	[ -z "$(ls -A "$ROOT" | grep '^@')" ] || fail "unpacked archive left: $(ls -A "$ROOT")"
+	silo delete --force c1
+	assert_success
+	check_no_leaks
+}
+
+@test "checkpoint --export - | restore --import -: through a pipe" {
+	run_detached c1
+	wait_counter 2
+	timeout 120 "$SILO_BIN" --root "$ROOT" checkpoint --export - c1 >"$TESTDIR/c1.tar" 2>"$TESTDIR/err" ||
+		fail "checkpoint: $(cat "$TESTDIR/err")"
+	local frozen
+	frozen=$(counter)
+	timeout 120 "$SILO_BIN" --root "$ROOT" restore -d --bundle "$BUNDLE" --import - c1 \
+		<"$TESTDIR/c1.tar" >/dev/null 2>"$TESTDIR/err" 3>&- || fail "restore: $(cat "$TESTDIR/err")"
+	wait_counter $((frozen + 2))
+}
+
+@test "a bridge-network container: restore re-wires eth0 (address, route) and the counter goes on" {
+	command -v ip >/dev/null || skip "iproute2 needed"
+	local ns=silo-ck-$$-$BATS_TEST_NUMBER real=$SILO_BIN
+	ip netns add "$ns"
+	on_teardown "ip netns del $ns"
+	SILO_BIN=$TESTDIR/silo-in-ns
+	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$ns" "$real" >"$SILO_BIN"
+	chmod +x "$SILO_BIN"
+	update_config '.annotations = {"run.silo.network": "bridge"}'
+	run_detached c1
+	wait_counter 2
+	local pid addr
+	pid=$(state_field c1 pid)
+	addr=$(nsenter -t "$pid" -n ip -4 -o addr show dev eth0 | awk '{print $4}')
+	[ -n "$addr" ] || fail "no address on eth0 before the checkpoint"
+	silo checkpoint --image-path "$IMG" c1
+	assert_success
+	local frozen
+	frozen=$(counter)
+	silo_detached restore -d --bundle "$BUNDLE" --image-path "$IMG" c1
+	assert_success
+	wait_counter $((frozen + 2))
+	pid=$(state_field c1 pid)
+	nsenter -t "$pid" -n ip -4 -o addr show dev eth0 | grep -q . || fail "no address on eth0 after restore"
+	nsenter -t "$pid" -n ip route show default | grep -q "dev eth0" || fail "no default route after restore"
+	silo delete --force c1
+	assert_success
+	[ -z "$(ip netns exec "$ns" ip -o link show | grep -v 'lo:\|silo0')" ] || fail "links left: $(ip netns exec "$ns" ip -o link)"
+}
+
+@test "restore without --detach waits for the container and exits with its status" {
+	run_detached c1
+	wait_counter 2
+	silo checkpoint --image-path "$IMG" c1
+	assert_success
+	local frozen rpid rc=0
+	frozen=$(counter)
+	timeout 300 "$SILO_BIN" --root "$ROOT" restore --bundle "$BUNDLE" --image-path "$IMG" c1 \
+		</dev/null >/dev/null 2>"$TESTDIR/err" 3>&- &
+	rpid=$!
+	wait_counter $((frozen + 2))
+	[ "$(state_field c1 status)" = running ] || fail "status $(state_field c1 status)"
+	silo kill c1 KILL
+	assert_success
+	wait "$rpid" || rc=$?
+	[ "$rc" = 137 ] || fail "restore exited $rc, want 137: $(cat "$TESTDIR/err")"
+	silo state c1
+	assert_failure
+}
