@@ -7,6 +7,7 @@
  *   spec.dump           the config.json the container was created with
  *   config.dump         {"id", "runtime", "bundle", "rootfsImageName", "checkpointedTime", ...}
  *   network.status      silo's network attachment (bridge, address, published ports), when any
+ *   rootfs-diff.tar     a container run from an image: its overlay upper dir as an OCI layer
  *   dump.log            CRIU's log
  *
  * Invariants:
@@ -125,8 +126,10 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
                 _cleanup_free_ char *as = NULL;
                 if (de->d_name[0] == '.')
                         continue;
-                as = strcmp(de->d_name, "dump.log") == 0 ? silo_xstrdup("dump.log")
-                                                          : silo_xasprintf("checkpoint/%s", de->d_name);
+                /* CRIU's log and the rootfs changes sit beside the images in the archive */
+                as = strcmp(de->d_name, "dump.log") == 0 || strcmp(de->d_name, "rootfs-diff.tar") == 0
+                             ? silo_xstrdup(de->d_name)
+                             : silo_xasprintf("checkpoint/%s", de->d_name);
                 r = add_file(a, imgfd, de->d_name, as, err);
         }
         if (r == 0 && SA(archive_write_close)(a) != ARCHIVE_OK)
@@ -144,7 +147,7 @@ out:
 static bool name_allowed(const char *p)
 {
         static const char *const top[] = {"spec.dump", "config.dump", "network.status", "dump.log",
-                                          "stats-dump", NULL};
+                                          "stats-dump", "rootfs-diff.tar", NULL};
         const char *base;
 
         for (size_t i = 0; top[i]; i++)

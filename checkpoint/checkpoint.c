@@ -35,6 +35,7 @@
 #include "checkpoint.h"
 #include "criu-dl.h"
 #include "../cgroups/cgroup.h"
+#include "../image/image.h"
 #include "../image/json.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
@@ -347,7 +348,8 @@ static char *network_json(struct silo_container *c)
 static int export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
 {
         _cleanup_free_ char *spec = NULL, *net = NULL;
-        const char *image = silo_spec_annotation(c->spec, "run.silo.image");
+        const char *image = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_NAME);
+        const char *dir = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_DIR);
         struct silo_ckpt_meta m = {0};
         struct silo_buf b = {0};
         char now[64];
@@ -356,6 +358,13 @@ static int export_archive(struct silo_container *c, const struct silo_criu_opts 
         r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
         if (r < 0)
                 return r;
+        if (dir) { /* the overlay's upper dir, OCI whiteout form (what `image diff` writes) */
+                _cleanup_free_ char *p = silo_xasprintf("%s/rootfs-diff.tar", o->image_path);
+                _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                r = fd < 0 ? silo_error_set(err, errno, "'%s'", p) : silo_image_diff(dir, fd, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "--export: rootfs changes");
+        }
         silo_rfc3339_now(now, sizeof(now));
         silo_buf_puts(&b, "{\"id\":");
         silo_json_str(&b, c->id);
@@ -751,14 +760,14 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
                 silo_rm_rf_at(AT_FDCWD, tmp);
                 return r;
         }
-        dir = silo_spec_annotation(spec, "run.silo.image.dir");
+        dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
         *ret_bundle = NULL;
         if (dir) {
                 _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
                 if (access(cfg, F_OK) < 0) {
                         r = silo_error_set(err, ENOENT, "--import: the container ran from image '%s' whose "
                                                         "container dir '%s' is not on this node",
-                                           silo_spec_annotation(spec, "run.silo.image") ?: "?", dir);
+                                           silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME) ?: "?", dir);
                         silo_spec_free(spec);
                         silo_rm_rf_at(AT_FDCWD, tmp);
                         return r;

@@ -283,3 +283,37 @@ assert_cg_file() {
 	silo state c1
 	assert_failure
 }
+
+@test "a container run from an image: export carries rootfs-diff.tar, import on the same node resumes it" {
+	local data=$TESTDIR/data
+	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$TESTDIR/bb.tar" bb:1 >/dev/null ||
+		skip "cannot build the busybox image"
+	timeout 120 "$SILO_BIN" --root "$ROOT" --data-root "$data" image import "$TESTDIR/bb.tar" >/dev/null ||
+		fail "image import"
+	timeout 120 "$SILO_BIN" --root "$ROOT" --data-root "$data" run --image bb:1 --net none -d c1 \
+		sh -c 'exec </dev/null >/dev/null 2>&1; echo kept >/note; i=0; while :; do i=$((i+1)); echo $i >/tmp/c; usleep 50000; done' \
+		</dev/null >/dev/null 2>"$TESTDIR/err" 3>&- || fail "run --image: $(cat "$TESTDIR/err")"
+	local dir=$data/containers/c1
+	local n i
+	for ((i = 0; i < 100; i++)); do
+		n=$(cat "$dir/rootfs/tmp/c" 2>/dev/null || echo 0)
+		[ "$n" -ge 2 ] && break
+		sleep 0.1
+	done
+	silo checkpoint --export "$TESTDIR/c1.tar" c1
+	assert_success
+	tar -tf "$TESTDIR/c1.tar" | grep -qx rootfs-diff.tar || fail "no rootfs-diff.tar"
+	tar -xOf "$TESTDIR/c1.tar" rootfs-diff.tar | tar -t | grep -qx note || fail "rootfs-diff.tar lacks /note"
+	[ -f "$dir/rootfs/note" ] || fail "the container's rootfs was removed by checkpoint"
+	n=$(cat "$dir/rootfs/tmp/c")
+	silo_detached restore -d --import "$TESTDIR/c1.tar" c1
+	assert_success
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat "$dir/rootfs/tmp/c")" -ge $((n + 2)) ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$dir/rootfs/tmp/c")" -ge $((n + 2)) ] || fail "counter stuck at $(cat "$dir/rootfs/tmp/c")"
+	silo delete --force c1
+	assert_success
+	[ ! -e "$dir" ] || fail "image container dir left after delete"
+}
