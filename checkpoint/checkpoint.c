@@ -703,6 +703,13 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 }
         }
 
+        /* libcriu execs criu (swrk): inherited namespace fds must survive that exec, and only
+         * that one (silo exits or waits right after; the restored tasks get only what CRIU
+         * hands them) */
+        if ((netfd >= 0 && fcntl(netfd, F_SETFD, 0) < 0) || (pidfd >= 0 && fcntl(pidfd, F_SETFD, 0) < 0)) {
+                r = silo_error_set(err, errno, "restore: namespace fd");
+                goto out;
+        }
         silo_debug("criu restore of '%s' from '%s'", c->id, o->image_path);
         r = CR(criu_local_restore_child)(co);
         if (r <= 0) {
