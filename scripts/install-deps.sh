@@ -3,7 +3,8 @@
 # is missing.  The single list of packages the project depends on.
 set -euo pipefail
 BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev
-       libnftables-dev libarchive-dev libssl-dev libarchive13 libssl3)
+       libnftables-dev libarchive-dev libssl-dev libarchive13 libssl3
+       criu libprotobuf-c-dev)             # checkpoint/restore: criu.h + libcriu (dlopen()ed) + criu
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
       qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
       nftables                             # network.bats inspects silo's rules with `nft list`
