@@ -14,7 +14,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = --vm ]; then
 	shift
 	exec "$SRC/tests/vm/run-in-guest" --mem "${SILO_VM_MEM:-2048}" --timeout 1800 --share-rw "$PWD" \
-		--env "SILO_BIN=${SILO_BIN:-$PWD/silo}" --env "SILO_TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}" \
+		--env "CKPT_BENCH_LOGS=${CKPT_BENCH_LOGS:-}" --env "SILO_BIN=${SILO_BIN:-$PWD/silo}" --env "SILO_TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}" \
 		-- "$SRC/bench/ckpt-bench.sh" "$@"
 fi
 RUNS=${1:-3}
@@ -60,6 +60,12 @@ one() { # RUNTIME_NAME BIN
 	(cd "$B" && "$bin" --root "$root" restore -d --image-path "$W/img" b </dev/null >/dev/null 2>&1)
 	t2=$(now)
 	"$bin" --root "$root" delete -f b
+	# CKPT_BENCH_LOGS=DIR keeps CRIU's logs (DIR/RUNTIME-{dump,restore}.log) to compare phases
+	if [ -n "${CKPT_BENCH_LOGS:-}" ]; then
+		mkdir -p "$CKPT_BENCH_LOGS"
+		cp "$W/img/dump.log" "$CKPT_BENCH_LOGS/$name-dump.log" 2>/dev/null || true
+		cp "$W/img/restore.log" "$CKPT_BENCH_LOGS/$name-restore.log" 2>/dev/null || true
+	fi
 	rm -rf "$W/img"
 	awk -v n="$name" -v a="$t0" -v b="$t1" -v c="$t2" \
 		'BEGIN { printf "%-5s dump %6.2f s  restore %6.2f s  total %6.2f s\n", n, b - a, c - b, c - a }'
