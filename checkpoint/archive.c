@@ -54,7 +54,8 @@ static int add_file(struct archive *a, int dirfd, const char *name, const char *
         SA(archive_entry_set_perm)(e, 0600);
         SA(archive_entry_set_mtime)(e, st.st_mtime, 0);
         if (SA(archive_write_header)(a, e) != ARCHIVE_OK)
-                r = silo_error_set(err, SA(archive_errno)(a), "export: '%s': %s", as, SA(archive_error_string)(a));
+                r = silo_error_set(err, SA(archive_errno)(a), "export: '%s': %s", as,
+                                   SA(archive_error_string)(a));
         while (r == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
                 if (SA(archive_write_data)(a, buf, (size_t)n) != n)
                         r = silo_error_set(err, SA(archive_errno)(a), "export: '%s': %s", as,
@@ -75,13 +76,16 @@ static int add_mem(struct archive *a, const char *as, const char *data, silo_err
         SA(archive_entry_set_size)(e, (la_int64_t)len);
         SA(archive_entry_set_filetype)(e, AE_IFREG);
         SA(archive_entry_set_perm)(e, 0600);
-        if (SA(archive_write_header)(a, e) != ARCHIVE_OK || SA(archive_write_data)(a, data, len) != (ssize_t)len)
-                r = silo_error_set(err, SA(archive_errno)(a), "export: '%s': %s", as, SA(archive_error_string)(a));
+        if (SA(archive_write_header)(a, e) != ARCHIVE_OK ||
+            SA(archive_write_data)(a, data, len) != (ssize_t)len)
+                r = silo_error_set(err, SA(archive_errno)(a), "export: '%s': %s", as,
+                                   SA(archive_error_string)(a));
         SA(archive_entry_free)(e);
         return r;
 }
 
-int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, const char *out, silo_error_t *err)
+int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, const char *out,
+                     silo_error_t *err)
 {
         _cleanup_close_ int imgfd = -1, outfd = -1;
         _cleanup_closedir_ DIR *d = NULL;
@@ -128,8 +132,8 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
                         continue;
                 /* CRIU's log and the rootfs changes sit beside the images in the archive */
                 as = strcmp(de->d_name, "dump.log") == 0 || strcmp(de->d_name, "rootfs-diff.tar") == 0
-                             ? silo_xstrdup(de->d_name)
-                             : silo_xasprintf("checkpoint/%s", de->d_name);
+                         ? silo_xstrdup(de->d_name)
+                         : silo_xasprintf("checkpoint/%s", de->d_name);
                 r = add_file(a, imgfd, de->d_name, as, err);
         }
         if (r == 0 && SA(archive_write_close)(a) != ARCHIVE_OK)
@@ -146,8 +150,8 @@ out:
 /* Names an archive may carry; anything else is refused. */
 static bool name_allowed(const char *p)
 {
-        static const char *const top[] = {"spec.dump", "config.dump", "network.status", "dump.log",
-                                          "stats-dump", "rootfs-diff.tar", NULL};
+        static const char *const top[] = {
+            "spec.dump", "config.dump", "network.status", "dump.log", "stats-dump", "rootfs-diff.tar", NULL};
         const char *base;
 
         for (size_t i = 0; top[i]; i++)
@@ -177,7 +181,8 @@ int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err)
         /* a NULL file name is libarchive's stdin */
         ar = SA(archive_read_open_filename)(a, strcmp(in, "-") == 0 ? NULL : in, 65536);
         if (ar != ARCHIVE_OK) {
-                r = silo_error_set(err, SA(archive_errno)(a), "--import: '%s': %s", in, SA(archive_error_string)(a));
+                r = silo_error_set(err, SA(archive_errno)(a), "--import: '%s': %s", in,
+                                   SA(archive_error_string)(a));
                 goto out;
         }
         while (r == 0 && (ar = SA(archive_read_next_header)(a, &e)) == ARCHIVE_OK) {
@@ -195,7 +200,8 @@ int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err)
                 if (++entries > ARCHIVE_MAX_ENTRIES)
                         r = silo_error_set(err, E2BIG, "--import: more than %d entries", ARCHIVE_MAX_ENTRIES);
                 else if (p == NULL || !name_allowed(p) || SA(archive_entry_filetype)(e) != AE_IFREG)
-                        r = silo_error_set(err, EINVAL, "--import: '%s': unexpected entry in a checkpoint archive",
+                        r = silo_error_set(err, EINVAL,
+                                           "--import: '%s': unexpected entry in a checkpoint archive",
                                            p ? p : "");
                 else if (size < 0 || (uint64_t)size > ARCHIVE_MAX_FILE)
                         r = silo_error_set(err, EFBIG, "--import: '%s': too large", p);
@@ -220,11 +226,14 @@ int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err)
                         r = silo_error_set(err, errno, "--import: '%s'", p);
         }
         if (r == 0 && ar != ARCHIVE_EOF)
-                r = silo_error_set(err, SA(archive_errno)(a), "--import: '%s': %s", in, SA(archive_error_string)(a));
+                r = silo_error_set(err, SA(archive_errno)(a), "--import: '%s': %s", in,
+                                   SA(archive_error_string)(a));
         if (r == 0 && (faccessat(dirfd, "spec.dump", F_OK, 0) < 0 ||
                        faccessat(dirfd, "checkpoint/inventory.img", F_OK, 0) < 0))
-                r = silo_error_set(err, EINVAL, "--import: '%s' is not a checkpoint archive "
-                                                "(no spec.dump or checkpoint/inventory.img)", in);
+                r = silo_error_set(err, EINVAL,
+                                   "--import: '%s' is not a checkpoint archive "
+                                   "(no spec.dump or checkpoint/inventory.img)",
+                                   in);
 out:
         SA(archive_read_free)(a);
         return r;

@@ -13,7 +13,8 @@ struct silo_ckpt_meta {
 
 /* Write image_dir's files and the metadata as a tar to out ("-" = stdout; a file is written
  * beside and renamed into place). */
-int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, const char *out, silo_error_t *err);
+int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, const char *out,
+                     silo_error_t *err);
 /* Read the archive in ("-" = stdin) into the empty directory dirfd (checkpoint/, spec.dump, ...).
  * On failure the caller removes dirfd's contents. */
 int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err);

@@ -135,7 +135,8 @@ static int cg_mode(const char *s, enum criu_cg_mode *ret, silo_error_t *err)
                         *ret = modes[i].mode;
                         return 0;
                 }
-        return silo_error_set(err, EINVAL, "--manage-cgroups-mode: invalid value '%s' (soft, full, strict, ignore)", s);
+        return silo_error_set(err, EINVAL,
+                              "--manage-cgroups-mode: invalid value '%s' (soft, full, strict, ignore)", s);
 }
 
 /* Flags that libcriu 3.17 cannot express are refused instead of being dropped silently. */
@@ -147,14 +148,16 @@ static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
                 return silo_error_ret(*err);
         for (size_t i = 0; o->empty_ns && o->empty_ns[i]; i++)
                 if (strcmp(o->empty_ns[i], "network") != 0)
-                        return silo_error_set(err, EINVAL, "--empty-ns: only 'network' is supported, not '%s'",
-                                              o->empty_ns[i]);
+                        return silo_error_set(
+                            err, EINVAL, "--empty-ns: only 'network' is supported, not '%s'", o->empty_ns[i]);
         if (o->lazy_pages)
-                return silo_error_set(err, EOPNOTSUPP, "--lazy-pages: not supported yet (libcriu 3.17 has no "
-                                                       "lazy-pages option; needs CRIU's RPC)");
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "--lazy-pages: not supported yet (libcriu 3.17 has no "
+                                      "lazy-pages option; needs CRIU's RPC)");
         if (o->status_fd >= 0)
-                return silo_error_set(err, EOPNOTSUPP, "--status-fd: only meaningful with --lazy-pages, "
-                                                       "which is not supported yet");
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "--status-fd: only meaningful with --lazy-pages, "
+                                      "which is not supported yet");
         if (o->export_path && (o->pre_dump || o->parent_path))
                 return silo_error_set(err, EINVAL, "--export: %s is not supported with an archive yet",
                                       o->pre_dump ? "--pre-dump" : "--parent-path");
@@ -256,7 +259,8 @@ static int criu_failed(int r, const char *what, const char *work, const char *lo
 {
         _cleanup_free_ char *why = log_reason(work, log);
         /* libcriu says -EBADE for "criu reported a failure": the log has the reason */
-        return silo_error_set(err, r < 0 && r > -4096 && r != -EBADE ? -r : 0, "criu %s failed: %s", what, why);
+        return silo_error_set(err, r < 0 && r > -4096 && r != -EBADE ? -r : 0, "criu %s failed: %s", what,
+                              why);
 }
 
 /* descriptors.json: runc's stdio names of the init, e.g. ["/dev/null","pipe:[1234]",...]. */
@@ -433,7 +437,8 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 char *colon = strrchr(addr, ':');
                 uint64_t port;
                 if (colon == NULL || silo_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-                        r = silo_error_set(err, EINVAL, "--page-server: '%s' is not ADDRESS:PORT", o->page_server);
+                        r = silo_error_set(err, EINVAL, "--page-server: '%s' is not ADDRESS:PORT",
+                                           o->page_server);
                         goto out;
                 }
                 *colon = '\0';
@@ -455,8 +460,8 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                    o->image_path);
         r = o->pre_dump ? CR(criu_local_pre_dump)(co) : CR(criu_local_dump)(co);
         if (r < 0) {
-                r = criu_failed(r, o->pre_dump ? "pre-dump" : "dump", work, o->pre_dump ? "predump.log" : "dump.log",
-                                err);
+                r = criu_failed(r, o->pre_dump ? "pre-dump" : "dump", work,
+                                o->pre_dump ? "predump.log" : "dump.log", err);
                 goto out;
         }
         ((struct dump_ctx *)data)->dumped = true;
@@ -501,7 +506,8 @@ int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts 
                 return r;
         if (oo.image_path == NULL) { /* --export alone: the images only live until archived */
                 if (!silo_id_valid(o->id))
-                        return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
+                        return silo_error_set(err, 0, "invalid container ID format: '%s'",
+                                              o->id ? o->id : "");
                 tmp = state_tmpdir(ctx, "ckpt", o->id, err);
                 if (tmp == NULL)
                         return silo_error_ret(*err);
@@ -778,7 +784,8 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
         if (tmp == NULL)
                 return silo_error_ret(*err);
         dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = dirfd < 0 ? silo_error_set(err, errno, "'%s'", tmp) : silo_ckpt_import(o->import_path, dirfd, err);
+        r = dirfd < 0 ? silo_error_set(err, errno, "'%s'", tmp)
+                      : silo_ckpt_import(o->import_path, dirfd, err);
         if (r == 0)
                 r = silo_read_file_at(dirfd, "spec.dump", 16 << 20, &buf, &len, err);
         if (r == 0)
@@ -792,8 +799,9 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
         if (dir) {
                 _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
                 if (access(cfg, F_OK) < 0) {
-                        r = silo_error_set(err, ENOENT, "--import: the container ran from image '%s' whose "
-                                                        "container dir '%s' is not on this node",
+                        r = silo_error_set(err, ENOENT,
+                                           "--import: the container ran from image '%s' whose "
+                                           "container dir '%s' is not on this node",
                                            silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME) ?: "?", dir);
                         silo_spec_free(spec);
                         silo_rm_rf_at(AT_FDCWD, tmp);
@@ -830,14 +838,14 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         if (r < 0)
                 return r;
         rc.create = (struct silo_create_opts){
-                .id = o->id,
-                .bundle = oo.bundle,
-                .pid_file = o->pid_file,
-                .console_socket = o->console_socket,
-                .no_pivot = o->no_pivot,
-                .detach = o->detach,
-                .spawn = restore_spawn,
-                .spawn_data = &rc,
+            .id = o->id,
+            .bundle = oo.bundle,
+            .pid_file = o->pid_file,
+            .console_socket = o->console_socket,
+            .no_pivot = o->no_pivot,
+            .detach = o->detach,
+            .spawn = restore_spawn,
+            .spawn_data = &rc,
         };
         r = silo_container_restore(ctx, &rc.create, ret_status, err);
         if (tmp) /* restored (or failed): the unpacked images are not needed any more */

@@ -27,7 +27,8 @@ int silo_criu_dl_load(silo_error_t *err)
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 slots[i] = dlsym(h, names[i]);
                 if (slots[i] == NULL)
-                        return silo_error_set(err, 0, "'%s' lacks symbol '%s'", SILO_LIBCRIU_SONAME, names[i]);
+                        return silo_error_set(err, 0, "'%s' lacks symbol '%s'", SILO_LIBCRIU_SONAME,
+                                              names[i]);
         }
         loaded = true; /* the handle stays loaded for the life of the process */
         return 0;
@@ -49,8 +50,9 @@ bool silo_criu_available(void)
 #else
 int silo_criu_dl_load(silo_error_t *err)
 {
-        return silo_error_set(err, EOPNOTSUPP, "checkpoint/restore: this silo was built without CRIU support "
-                                               "(./configure --with-criu, needs the criu package)");
+        return silo_error_set(err, EOPNOTSUPP,
+                              "checkpoint/restore: this silo was built without CRIU support "
+                              "(./configure --with-criu, needs the criu package)");
 }
 
 bool silo_criu_available(void)

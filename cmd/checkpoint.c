@@ -12,21 +12,21 @@
 #include "../checkpoint/checkpoint.h"
 #include "../runtime/util.h"
 
-/* Flags shared by checkpoint and restore (runc's names); restore adds its own. */
-#define SILO_CRIU_COMMON_OPTS(o, img, work, mode)                                                     \
-        {"image-path", 0, OPT_STRING, &(img)}, {"work-path", 0, OPT_STRING, &(work)},                 \
-                {"tcp-established", 0, OPT_BOOL, &(o).tcp_established},                               \
-                {"ext-unix-sk", 0, OPT_BOOL, &(o).ext_unix_sk},                                       \
-                {"shell-job", 0, OPT_BOOL, &(o).shell_job}, {"file-locks", 0, OPT_BOOL, &(o).file_locks}, \
-                {"manage-cgroups-mode", 0, OPT_STRING, &(mode)}, {"empty-ns", 0, OPT_STRV, &(o).empty_ns}, \
-                {"auto-dedup", 0, OPT_BOOL, &(o).auto_dedup}, {"lazy-pages", 0, OPT_BOOL, &(o).lazy_pages}
-
 int cmd_checkpoint(struct silo_global *g, int argc, char **argv)
 {
         struct silo_criu_opts o = {.status_fd = -1};
         const char *img = NULL, *work = NULL;
         const struct silo_opt opts[] = {
-                SILO_CRIU_COMMON_OPTS(o, img, work, o.manage_cgroups_mode),
+                {"image-path", 0, OPT_STRING, &img},
+                {"work-path", 0, OPT_STRING, &work},
+                {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
+                {"ext-unix-sk", 0, OPT_BOOL, &o.ext_unix_sk},
+                {"shell-job", 0, OPT_BOOL, &o.shell_job},
+                {"file-locks", 0, OPT_BOOL, &o.file_locks},
+                {"manage-cgroups-mode", 0, OPT_STRING, &o.manage_cgroups_mode},
+                {"empty-ns", 0, OPT_STRV, &o.empty_ns},
+                {"auto-dedup", 0, OPT_BOOL, &o.auto_dedup},
+                {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
                 {"leave-running", 0, OPT_BOOL, &o.leave_running},
                 {"pre-dump", 0, OPT_BOOL, &o.pre_dump},
                 {"parent-path", 0, OPT_STRING, &o.parent_path},
@@ -67,7 +67,16 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
         const char *lsm_profile = NULL, *lsm_mount = NULL;
         bool tcp_close = false;
         const struct silo_opt opts[] = {
-                SILO_CRIU_COMMON_OPTS(o, img, work, o.manage_cgroups_mode),
+                {"image-path", 0, OPT_STRING, &img},
+                {"work-path", 0, OPT_STRING, &work},
+                {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
+                {"ext-unix-sk", 0, OPT_BOOL, &o.ext_unix_sk},
+                {"shell-job", 0, OPT_BOOL, &o.shell_job},
+                {"file-locks", 0, OPT_BOOL, &o.file_locks},
+                {"manage-cgroups-mode", 0, OPT_STRING, &o.manage_cgroups_mode},
+                {"empty-ns", 0, OPT_STRV, &o.empty_ns},
+                {"auto-dedup", 0, OPT_BOOL, &o.auto_dedup},
+                {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
                 {"bundle", 'b', OPT_STRING, &bundle},
                 {"detach", 'd', OPT_BOOL, &o.detach},
                 {"pid-file", 0, OPT_STRING, &pid_file},
@@ -96,9 +105,11 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
         }
         /* no LSM on this host's builds (features says apparmor/selinux disabled): refuse, as exec does */
         if ((lsm_profile && *lsm_profile) || (lsm_mount && *lsm_mount) || tcp_close) {
+                const char *flag = tcp_close     ? "--tcp-close"
+                                   : lsm_profile ? "--lsm-profile"
+                                                 : "--lsm-mount-context";
                 silo_strv_free(o.empty_ns);
-                return silo_cmd_usage("restore", "%s is not supported",
-                                      tcp_close ? "--tcp-close" : lsm_profile ? "--lsm-profile" : "--lsm-mount-context");
+                return silo_cmd_usage("restore", "%s is not supported", flag);
         }
         img_abs = silo_abs_path(img ? img : "checkpoint");
         work_abs = silo_abs_path(work);

@@ -292,7 +292,8 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         c->state->cgroup_existed1 = silo_cgroup_existed(c->cgroup) + 1;
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
-        if (!o->spawn && (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0)) {
+        if (!o->spawn && /* restore: the init runs already, no start gate */
+            (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0)) {
                 r = silo_error_set(err, errno, "create exec.fifo");
                 goto fail;
         }
