@@ -406,6 +406,9 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
 
         if (strcmp(status, "running") != 0 && strcmp(status, "paused") != 0)
                 return silo_error_set(err, 0, "Container cannot be checkpointed in %s state", status);
+        if (c->state->sandbox && strcmp(c->state->sandbox, "ns") != 0)
+                return silo_error_set(err, EOPNOTSUPP, "checkpoint: not supported for the '%s' sandbox",
+                                      c->state->sandbox);
         imgfd = open_dir(o->image_path, "--image-path", true, err);
         if (imgfd < 0)
                 return imgfd;
@@ -670,7 +673,14 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 r = silo_error_set(err, errno, "mkdir '%s'", root);
                 goto out;
         }
-        if (mount(c->rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (c->rootfs_mount_fd >= 0) {
+                /* an image container: its overlay is a detached mount (never in the host's mount
+                 * table while the container runs); CRIU needs it attached as the root */
+                if (move_mount(c->rootfs_mount_fd, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        r = silo_error_set(err, errno, "attach the image overlay on '%s'", root);
+                        goto out;
+                }
+        } else if (mount(c->rootfs, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
                 r = silo_error_set(err, errno, "bind '%s' on '%s'", c->rootfs, root);
                 goto out;
         }

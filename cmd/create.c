@@ -7,6 +7,7 @@
 /* Flags shared by create and run. */
 struct create_flags {
         const char *bundle, *pid_file, *console_socket, *pidfd_socket;
+        const char *sandbox, *vm_kernel, *vm_accel;
         bool no_pivot, no_new_keyring, detach, keep, no_subreaper;
         int preserve_fds;
 };
@@ -25,6 +26,9 @@ static int parse_create(const char *verb, int argc, char **argv, bool is_run, st
                 {"detach", 'd', OPT_BOOL, &f->detach},
                 {"keep", 0, OPT_BOOL, &f->keep},
                 {"no-subreaper", 0, OPT_BOOL, &f->no_subreaper},
+                {"sandbox", 0, OPT_STRING, &f->sandbox},
+                {"vm-kernel", 0, OPT_STRING, &f->vm_kernel},
+                {"vm-accel", 0, OPT_STRING, &f->vm_accel},
                 {NULL, 0, 0, NULL},
         };
         silo_error_t err = NULL;
@@ -51,6 +55,9 @@ static int parse_create(const char *verb, int argc, char **argv, bool is_run, st
         o->preserve_fds = f->preserve_fds;
         o->detach = is_run ? f->detach : true;
         o->keep = f->keep;
+        o->sandbox = f->sandbox;
+        o->vm_kernel = f->vm_kernel;
+        o->vm_accel = f->vm_accel;
         return 0;
 }
 
@@ -67,6 +74,7 @@ int cmd_create(struct silo_global *g, int argc, char **argv)
         r = parse_create("create", argc, argv, false, &f, &o, &b, &p, &c);
         if (r)
                 return r;
+        o.data_root = g->data_root;
         if (silo_container_create(&g->ctx, &o, &err) < 0)
                 return silo_cmd_fail(&err);
         return 0;
@@ -86,6 +94,7 @@ int cmd_run(struct silo_global *g, int argc, char **argv)
         r = parse_create("run", argc, argv, true, &f, &o, &b, &p, &c);
         if (r)
                 return r;
+        o.data_root = g->data_root;
         if (silo_container_run(&g->ctx, &o, &status, &err) < 0)
                 return silo_cmd_fail(&err);
         return status;

@@ -335,8 +335,10 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         struct silo_image_run_opts io = {0};
         struct silo_create_opts co = {0};
         const char *pid_file = NULL, *console = NULL, *pidfd = NULL, *pids = NULL;
+        const char *sandbox = NULL, *vm_kernel = NULL, *vm_accel = NULL;
         bool rm = false, detach = false, no_pivot = false, keep = false, no_new_keyring = false;
         int preserve_fds = 0;
+        _cleanup_close_ int mntfd = -1;
         _cleanup_strv_free_ char **env = NULL, **publish = NULL;
         const struct silo_opt opts[] = {
             {"image", 0, OPT_STRING, &io.image},
@@ -362,6 +364,9 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
             {"keep", 0, OPT_BOOL, &keep},
             {"no-new-keyring", 0, OPT_BOOL, &no_new_keyring},
             {"preserve-fds", 0, OPT_INT, &preserve_fds},
+            {"sandbox", 0, OPT_STRING, &sandbox},
+            {"vm-kernel", 0, OPT_STRING, &vm_kernel},
+            {"vm-accel", 0, OPT_STRING, &vm_accel},
             {NULL, 0, 0, NULL},
         };
         const char *verb = is_run ? "run" : "create";
@@ -392,8 +397,10 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return silo_cmd_usage(verb, "--rm needs a foreground run");
         }
-        if (!io.net)
-                io.net = "bridge";
+        if (!io.net) { /* vm sandbox: a (user-mode) network only to publish ports */
+                bool vm_quiet = sandbox && strcmp(sandbox, "vm") == 0 && !(publish && publish[0]);
+                io.net = vm_quiet ? "none" : "bridge";
+        }
         if (silo_str_has_prefix(io.net, "container:") && netns_of(g, io.net + 10, &netns, &err) < 0) {
                 free(pos);
                 return silo_cmd_fail(&err);
@@ -404,7 +411,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return r;
         }
-        r = silo_image_bundle_create(&s, &io, &dir, &err);
+        r = silo_image_bundle_create(&s, &io, &dir, &mntfd, &err);
         silo_store_close(&s);
         if (r < 0) {
                 free(pos);
@@ -420,6 +427,11 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         co.no_pivot = no_pivot;
         co.no_new_keyring = no_new_keyring;
         co.preserve_fds = preserve_fds;
+        co.image_mount_fd = mntfd > 0 ? mntfd : 0;
+        co.sandbox = sandbox;
+        co.vm_kernel = vm_kernel;
+        co.vm_accel = vm_accel;
+        co.data_root = g->data_root;
         co.detach = is_run ? detach : true;
         co.keep = !rm; /* like docker: a stopped image container stays until `delete` unless --rm */
         r = is_run ? silo_container_run(&g->ctx, &co, &status, &err)
@@ -427,6 +439,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         free(pos);
         if (r < 0) {
                 silo_error_t e = NULL;
+                close(TAKE_FD(mntfd));
                 if (silo_image_bundle_remove(dir, &e) < 0)
                         silo_error_free(&e);
                 return silo_cmd_fail(&err);

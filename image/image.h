@@ -106,6 +106,8 @@ int silo_store_remove_image(struct silo_store *s, const char *ref, silo_error_t 
 int silo_store_prune(struct silo_store *s, uint64_t *ret_layers, uint64_t *ret_bytes, silo_error_t *err);
 /* mkdtemp-like directory under tmp/; returns its name relative to the store root */
 int silo_store_mktemp(struct silo_store *s, char **ret_rel, silo_error_t *err);
+/* remove tmp/unpack-<pid>-* dirs of imports that died */
+void silo_store_sweep_stale_tmp(struct silo_store *s);
 
 /* ---- import.c ---- */
 struct silo_import_opts {
@@ -146,14 +148,18 @@ int silo_parse_cpus(const char *s, int64_t *ret_quota);
 /* resolve the image User against etc/passwd + etc/group of rootfd (RESOLVE_IN_ROOT) */
 int silo_image_resolve_user(int rootfd, const char *user, struct silo_user_spec *ret, silo_error_t *err);
 void silo_user_spec_free(struct silo_user_spec *u);
-/* build <data-root>/containers/<id>/ with the overlay mounted; ret_dir = bundle path */
+/* build <data-root>/containers/<id>/; ret_dir = bundle path, ret_mount_fd = the overlay as a
+ * detached mount for silo_create_opts.image_mount_fd (-1: already mounted on <dir>/rootfs) */
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
-                             silo_error_t *err);
+                             int *ret_mount_fd, silo_error_t *err);
 /* Undo silo_image_bundle_create: unmount + remove.  Validates dir is a silo container dir. */
 int silo_image_bundle_remove(const char *dir, silo_error_t *err);
 /* Delete hook: for a config with the run.silo.image.dir annotation, remove the bundle dir. */
 struct silo_spec;
 void silo_image_container_cleanup(const struct silo_spec *spec, const char *id);
+/* For a config with the run.silo.image.dir annotation (of container id): its overlay as a
+ * detached mount for the init to attach (*ret_fd), or -1 when none is needed. */
+int silo_image_container_mount_fd(const struct silo_spec *spec, const char *id, int *ret_fd, silo_error_t *err);
 
 /* ---- diff.c ---- */
 /* Write the container's upper dir as an OCI layer tar (whiteouts in .wh. form) to fd. */

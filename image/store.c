@@ -7,6 +7,7 @@
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -346,14 +347,42 @@ int silo_store_remove_image(struct silo_store *s, const char *ref, silo_error_t 
         return r;
 }
 
+/*
+ * Temp dirs are named tmp/unpack-<pid>-XXXXXX: an import killed half-way (SIGKILL, a crash, a
+ * power cut) leaves one behind, and the next import removes those whose pid is gone.  A reused
+ * pid only delays the removal (and `image prune` sweeps all of tmp/ under the exclusive lock).
+ */
 int silo_store_mktemp(struct silo_store *s, char **ret_rel, silo_error_t *err)
 {
-        _cleanup_free_ char *p = silo_xasprintf("%s/tmp/unpack-XXXXXX", s->root);
+        _cleanup_free_ char *p = silo_xasprintf("%s/tmp/unpack-%d-XXXXXX", s->root, (int)getpid());
 
         if (mkdtemp(p) == NULL)
                 return silo_error_set(err, errno, "create a temporary directory in '%s/tmp'", s->root);
         *ret_rel = silo_xstrdup(p + strlen(s->root) + 1);
         return 0;
+}
+
+void silo_store_sweep_stale_tmp(struct silo_store *s)
+{
+        _cleanup_close_ int fd = openat(s->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (fd < 0 || (d = fdopendir(fd)) == NULL)
+                return;
+        fd = -1;
+        while ((de = readdir(d)) != NULL) {
+                char *end;
+                long pid;
+                if (strncmp(de->d_name, "unpack-", 7) != 0)
+                        continue;
+                pid = strtol(de->d_name + 7, &end, 10);
+                if (end == de->d_name + 7 || *end != '-' || pid <= 0 || pid == getpid())
+                        continue;
+                if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                silo_rm_rf_at(dirfd(d), de->d_name);
+        }
 }
 
 static bool strv_has(char **v, const char *s)

@@ -67,6 +67,7 @@ static void container_init(struct silo_container *c, const struct silo_context *
         c->dirfd = -1;
         c->pidfd = -1;
         c->pty_master = -1;
+        c->rootfs_mount_fd = -1;
 }
 
 #define _cleanup_container_ _cleanup_(container_free)
@@ -130,6 +131,11 @@ static const char *container_status(struct silo_container *c)
         if (c->cgroup && silo_cgroup_is_frozen(c->cgroup))
                 return "paused";
         return "running";
+}
+
+static bool is_vm(const struct silo_container *c)
+{
+        return c->state && c->state->sandbox && strcmp(c->state->sandbox, "vm") == 0;
 }
 
 static pid_t status_pid(struct silo_container *c, const char *status)
@@ -219,10 +225,11 @@ static void create_rollback(struct silo_container *c)
 static int do_create(struct silo_container *c, const struct silo_create_opts *o, bool foreground, silo_error_t *err)
 {
         _cleanup_free_ char *config_path = NULL, *buf = NULL, *cgpath = NULL;
-        _cleanup_close_ int console = -1;
+        _cleanup_close_ int console = -1, own_mount_fd = -1;
         const struct silo_process *p;
         size_t len;
         char created[64];
+        bool vm = false;
         int r;
 
         c->opts = o;
@@ -241,9 +248,12 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         if (r < 0)
                 return r;
         add_listen_fds(c);
+        r = silo_sandbox_vm_wanted(c->spec, o->sandbox, &vm, err);
+        if (r < 0)
+                return r;
         /* the rootfs is set up (mounts, pivot_root) in the container's own mount namespace;
          * without one that would happen in silo's, i.e. on the host */
-        if (silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)
+        if (!vm && silo_spec_namespace(c->spec, SILO_NS_MOUNT) == NULL)
                 return silo_error_set(err, 0, "/linux/namespaces: a mount namespace is required");
         p = c->spec->process;
         if (p && p->terminal && !o->console_socket && !foreground)
@@ -278,7 +288,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         c->state->rootfs = silo_xstrdup(c->rootfs);
         c->state->created = silo_xstrdup(created);
         c->state->owner = silo_xstrdup("");
-        c->state->sandbox = silo_xstrdup("ns");
+        c->state->sandbox = silo_xstrdup(vm ? "vm" : "ns");
         cgpath = silo_cgroup_path_for(c->spec->linux_ ? c->spec->linux_->cgroups_path : NULL, o->id);
         c->state->cgroup_path = silo_xstrdup(cgpath);
         copy_annotations(c->state, c->spec);
@@ -303,15 +313,25 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                         goto fail;
         }
 
-        r = silo_network_prepare(c, err);
+        r = vm ? 0 : silo_network_prepare(c, err); /* vm: the guest has no network yet */
         if (r < 0)
                 goto fail;
+        /* image containers: the overlay is attached by the init, in its own mount namespace */
+        if (o->image_mount_fd > 0) {
+                c->rootfs_mount_fd = o->image_mount_fd;
+        } else {
+                r = silo_image_container_mount_fd(c->spec, c->id, &own_mount_fd, err);
+                if (r < 0)
+                        goto fail;
+                c->rootfs_mount_fd = own_mount_fd;
+        }
 
         if (o->spawn) { /* restore: the spawn step wires the network itself */
-                r = o->spawn(c, o->spawn_data, err);
+                r = vm ? silo_error_set(err, EOPNOTSUPP, "restore: not supported for the vm sandbox")
+                       : o->spawn(c, o->spawn_data, err);
         } else {
-                r = silo_sandbox_ns_create(c, err);
-                if (r == 0)
+                r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
+                if (r == 0 && !vm)
                         r = silo_network_attach(c, err);
         }
         if (r < 0)
@@ -468,6 +488,8 @@ static int destroy(struct silo_container *c, silo_error_t *err)
                 kill(c->state->pid, SIGKILL);
                 wait_pid_gone(c->state->pid, c->state->pid_start_time, 5000);
         }
+        if (is_vm(c))
+                silo_sandbox_vm_stop(c);
         if (c->cgroup) {
                 r = silo_cgroup_destroy(c->cgroup, err);
                 if (r < 0)
@@ -574,6 +596,8 @@ int silo_container_kill(const struct silo_context *ctx, const char *id, int sig,
                         return 0; /* runc: --all on a stopped container is not an error */
                 return silo_error_set(err, 0, "container not running");
         }
+        if (is_vm(&c))
+                return silo_sandbox_vm_kill(&c, sig, strcmp(status, "created") != 0, err);
         if (all && c.cgroup)
                 return silo_cgroup_kill_all(c.cgroup, sig, err);
         /* pidfd: the pid cannot be recycled between the liveness check and the signal */
@@ -866,7 +890,8 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
                 return 0;
         /* do not hold the container lock while it runs: state/kill/delete must work meanwhile */
         flock(c.dirfd, LOCK_UN);
-        r = foreground_wait(&c, &mask, ret_status, err);
+        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
+                      : foreground_wait(&c, &mask, ret_status, err);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r < 0 || o->keep)
                 return r;
@@ -1104,11 +1129,18 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
         status = container_status(&c);
         if (strcmp(status, "stopped") == 0 || strcmp(status, "creating") == 0)
                 return silo_error_set(err, 0, "cannot exec in a %s container", status);
+        if (is_vm(&c) && strcmp(status, "running") != 0)
+                return silo_error_set(err, 0, "cannot exec in a %s vm container", status);
         if (strcmp(status, "paused") == 0 && !o->ignore_paused)
                 return silo_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
         r = exec_process(&c, o, &p, err);
         if (r < 0)
                 return r;
+        if (is_vm(&c)) {
+                r = silo_sandbox_vm_exec(&c, o, p, ret_status, err);
+                silo_process_free(p);
+                return r;
+        }
         copts.console_socket = o->console_socket;
         c.opts = &copts;
         if (p->terminal && !o->console_socket && o->detach)

@@ -29,6 +29,11 @@ struct silo_create_opts {
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;
+        int image_mount_fd; /* > 0: the detached overlay of an image container (image/ctr.c); 0 = none */
+        const char *sandbox;        /* "ns", "vm" or NULL (annotation io.silo.sandbox, else ns) */
+        const char *vm_kernel;      /* vm sandbox: guest kernel (default: newest /boot/vmlinuz-*) */
+        const char *vm_accel;       /* vm sandbox: kvm|tcg|auto */
+        const char *data_root;      /* vm sandbox: asset cache under <data_root>/vm (NULL: default) */
         /* run only */
         bool detach;
         bool keep;

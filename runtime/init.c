@@ -327,6 +327,7 @@ static void close_inherited_fds(struct silo_init_args *a)
 
         keep[n++] = a->sync_fd;
         keep[n++] = a->state_dirfd;
+        keep[n++] = a->rootfs_mount_fd;
         keep[n++] = silo_log_fd();
         for (size_t i = 0; i < ARRAY_SIZE(a->ns_fds); i++)
                 keep[n++] = a->ns_fds[i];
@@ -434,6 +435,7 @@ static int init_setup(struct silo_init_args *a, char **ret_exe, silo_error_t *er
                 .in_userns = a->userns,
                 .new_netns = a->new_netns,
                 .no_pivot = a->no_pivot,
+                .mount_fd = a->rootfs_mount_fd,
         };
         /* The cgroup namespace is unshared after joining the cgroups (first thing at entry), so
          * its root is the container's cgroup.  On a pure v2 host, before the rootfs: a cgroup2

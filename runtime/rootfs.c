@@ -621,8 +621,13 @@ int silo_rootfs_prepare(const struct silo_spec *spec, const struct silo_rootfs_o
         if (spec->linux_ && (spec->linux_->rootfs_propagation_flags & MS_PRIVATE) &&
             mount(NULL, "/", NULL, spec->linux_->rootfs_propagation_flags & (MS_REC | MS_PRIVATE), NULL) < 0)
                 return silo_error_set(err, errno, "/linux/rootfsPropagation: make '/' private");
-        /* pivot_root needs the new root to be a mount point; the bind also isolates it. */
-        if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        /* pivot_root needs the new root to be a mount point; the bind also isolates it.  An image
+         * container's overlay arrives as a detached mount: attached here, it exists only in the
+         * container's mount namespace (image/ctr.c says why). */
+        if (o->mount_fd > 0) {
+                if (move_mount(o->mount_fd, "", AT_FDCWD, o->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return silo_error_set(err, errno, "attach the image overlay on rootfs '%s'", o->rootfs);
+        } else if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return silo_error_set(err, errno, "bind mount rootfs '%s'", o->rootfs);
         /* Opened after the bind so that the fd is on the new mount. */
         rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

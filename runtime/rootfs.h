@@ -26,6 +26,7 @@ struct silo_rootfs_opts {
         bool in_userns;     /* running inside a new user namespace: no mknod, bind devices */
         bool new_netns;     /* sysfs may be mounted fresh only with a new netns */
         bool no_pivot;
+        int mount_fd;       /* > 0: a detached mount (fsmount) to attach on rootfs instead of a bind */
 };
 
 int silo_rootfs_prepare(const struct silo_spec *spec, const struct silo_rootfs_opts *o, silo_error_t *err);

@@ -235,6 +235,7 @@ int silo_sandbox_ns_create(struct silo_container *c, silo_error_t *err)
         int pidfd = -1;
 
         a.state_dirfd = -1;
+        a.rootfs_mount_fd = c->rootfs_mount_fd;
         for (size_t i = 0; i < ARRAY_SIZE(a.ns_fds); i++)
                 a.ns_fds[i] = -1;
         for (size_t i = 0; lx && i < lx->n_namespaces; i++) {
@@ -431,6 +432,7 @@ int silo_sandbox_ns_exec(struct silo_container *c, const struct silo_process *p,
         pid_t pid;
 
         a.state_dirfd = -1;
+        a.rootfs_mount_fd = -1;
         a.sync_fd = -1;
         a.exec = true;
         a.spec = c->spec;

@@ -11,6 +11,7 @@
 #ifndef SILO_SANDBOX_H
 #define SILO_SANDBOX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include "container.h"
@@ -39,6 +40,8 @@ struct silo_container {
         pid_t intermediate;  /* slow path: the first child, already reaped */
         int extra_fds;       /* socket-activation fds passed before --preserve-fds ones */
         bool keep_rootfs;    /* destroy after a checkpoint: keep an image rootfs for restore */
+        int rootfs_mount_fd; /* -1, or a detached overlay mount the init attaches as its rootfs */
+        pid_t vm_supervisor; /* vm sandbox: the supervisor forked by this create (run waits for it) */
 };
 
 /* What the container init needs; filled by the parent, inherited by clone (copy of memory). */
@@ -49,6 +52,7 @@ struct silo_init_args {
         const char *bundle;
         int sync_fd;
         int state_dirfd; /* for exec.fifo; CLOEXEC, so gone at execve */
+        int rootfs_mount_fd; /* -1, or a detached overlay to attach as the rootfs (image containers) */
         const struct silo_seccomp_prog *seccomp;
         bool no_pivot;
         bool no_new_keyring;
@@ -87,6 +91,17 @@ int silo_process_finalize(struct silo_init_args *a, const struct silo_process *p
 __attribute__((noreturn)) void silo_process_exec(struct silo_init_args *a, const struct silo_process *p,
                                                  const char *exe);
 __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a);
+
+/* The VM sandbox (sandbox-vm.c): --sandbox / io.silo.sandbox selection, create (boots the guest;
+ * the process starts at `start`), kill (signal forwarded to the guest process), stop (delete:
+ * after the VMM is killed, wait for the supervisor), foreground wait (run). */
+int silo_sandbox_vm_wanted(const struct silo_spec *spec, const char *opt, bool *ret, silo_error_t *err);
+int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err);
+int silo_sandbox_vm_kill(struct silo_container *c, int sig, bool started, silo_error_t *err);
+void silo_sandbox_vm_stop(struct silo_container *c);
+int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err);
+int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o, const struct silo_process *p,
+                         int *ret_status, silo_error_t *err);
 
 /* Hook state JSON for the container in its current phase. */
 char *silo_container_hook_state(struct silo_container *c, const char *status);

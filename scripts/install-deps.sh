@@ -4,9 +4,11 @@
 set -euo pipefail
 BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev
        libnftables-dev libarchive-dev libssl-dev libarchive13 libssl3
+       liblzma-dev                          # vm sandbox: xz kernel payloads (liblzma is dlopen()ed)
        criu libprotobuf-c-dev)             # checkpoint/restore: criu.h + libcriu (dlopen()ed) + criu
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
       qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
+      erofs-utils                          # vm sandbox: the rootfs image (mkfs.erofs)
       nftables                             # network.bats inspects silo's rules with `nft list`
       containernetworking-plugins iptables # bench/net-bench.sh: the CNI reference plugins
       umoci skopeo zstd gzip attr)         # image tests build OCI layouts / docker archives

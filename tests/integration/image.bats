@@ -305,6 +305,19 @@ zz"
 	store_clean
 }
 
+@test "image: an import killed half-way leaves a temp dir that the next import removes" {
+	silo_img image import "$FIX/oci:v1" --name first:1
+	assert_success
+	# what a SIGKILLed import leaves (dead pid), and one of an import still running (live pid)
+	mkdir -p "$DATA/tmp/unpack-999999999-abcdef/diff/usr" "$DATA/tmp/unpack-$$-ghijkl"
+	silo_img image import "$FIX/oci:v1" --name second:1
+	assert_success
+	! [ -e "$DATA/tmp/unpack-999999999-abcdef" ]
+	[ -d "$DATA/tmp/unpack-$$-ghijkl" ]
+	rmdir "$DATA/tmp/unpack-$$-ghijkl"
+	store_clean
+}
+
 # import_hostile NAME SPEC...: a one-layer docker archive of the tar SPEC must fail to import
 import_hostile() {
 	local name=$1
@@ -385,15 +398,19 @@ import_hostile() {
 	[ "$(stat -c %a "$DATA"/layers/*/diff/bin/suid)" = 4755 ]
 }
 
-@test "image: delete unmounts and removes the container dir (stopped, created, --force, failures)" {
+@test "image: the overlay is only in the container mount ns; delete removes the container dir (stopped, created, --force, failures)" {
 	silo_img image import "$FIX/oci" --name t:v1
 	ns_run '$S run --image t:v1 --net none $ID true || exit 1
-		[ -d $DATA/containers/$ID ] && grep -q " $DATA/containers/$ID/rootfs " /proc/self/mountinfo || exit 2
+		# the overlay lives only in the container mount namespace, never in the host mount table
+		[ -d $DATA/containers/$ID ] && ! grep -q "$DATA/containers" /proc/self/mountinfo || exit 2
 		$S delete $ID || exit 3
 		[ ! -e $DATA/containers/$ID ] || exit 4
 		grep -q "$DATA/containers" /proc/self/mountinfo && exit 5
 		$S create --image t:v1 --net none $ID-c </dev/null >/dev/null 2>&1 || exit 6
 		[ -d $DATA/containers/$ID-c ] || exit 7
+		pid=$($S state $ID-c | jq .pid)
+		grep -q " / / .* - overlay silo " /proc/$pid/mountinfo || exit 15
+		grep -q "$DATA/containers" /proc/self/mountinfo && exit 16
 		$S delete --force $ID-c || exit 8
 		[ ! -e $DATA/containers/$ID-c ] || exit 9
 		$S run --image t:v1 --net none $ID-f /does/not/exist && exit 10

@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The VM sandbox backend: the container's process runs in a qemu microvm guest (Debian's
+ * kernel, silo's initramfs whose /init is vm/agent.c), the rootfs an erofs image on virtio-blk,
+ * control and stdio on one virtio-serial port (vm/proto.h).
+ *
+ * Process model (vm/supervisor.c): create forks a supervisor (it outlives silo), which forks the
+ * VMM into the container's cgroup and reports READY once the guest mounted the rootfs.  The
+ * state's pid is the VMM, so "alive" means the VM runs; exec.fifo gates start exactly as for
+ * the namespace backend (the supervisor blocks on it).  The supervisor's pid is kept in
+ * <state>/vm.pid: `kill` signals it (it forwards to the guest process), `delete` kills the VMM
+ * and then waits for the supervisor.  State dir files: rootfs.erofs, vm.log (qemu), console.log
+ * (guest serial), vm.pid -- all removed with the state dir.
+ *
+ * Selection: create option --sandbox vm or annotation io.silo.sandbox=vm; VM knobs as options
+ * or annotations: io.silo.vm.kernel, io.silo.vm.accel (kvm|tcg|auto), io.silo.vm.memory (MiB),
+ * io.silo.vm.cpus, io.silo.vm.boot-timeout (ms).
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "../cgroups/cgroup.h"
+#include <arpa/inet.h>
+#include "../image/image.h"
+#include "../netns/netns.h"
+#include "../vm/proto.h"
+#include "../vm/supervisor.h"
+#include "../vm/vm.h"
+#include "log.h"
+#include "sandbox.h"
+#include "terminal.h"
+#include "util.h"
+
+#define VM_DEFAULT_MIB 256
+#define VM_GUEST_OVERHEAD_MIB 128 /* guest kernel + agent, on top of the container's limit */
+#define VM_VMM_OVERHEAD_MIB 256   /* qemu itself + the TCG translation cache (tb-size=64) */
+
+static const char *annotation(const struct silo_spec *s, const char *key)
+{
+        for (size_t i = 0; i < s->n_annotations; i++)
+                if (strcmp(s->annotations[i].key, key) == 0)
+                        return s->annotations[i].value;
+        return NULL;
+}
+
+static const char *knob(const struct silo_container *c, const char *opt, const char *key)
+{
+        return opt ? opt : annotation(c->spec, key);
+}
+
+int silo_sandbox_vm_wanted(const struct silo_spec *spec, const char *opt, bool *ret, silo_error_t *err)
+{
+        const char *v = opt;
+        const char *what = "--sandbox";
+
+        if (v == NULL) {
+                for (size_t i = 0; i < spec->n_annotations; i++)
+                        if (strcmp(spec->annotations[i].key, "io.silo.sandbox") == 0)
+                                v = spec->annotations[i].value;
+                what = "/annotations/io.silo.sandbox";
+        }
+        *ret = v && strcmp(v, "vm") == 0;
+        if (v && !*ret && strcmp(v, "ns") != 0)
+                return silo_error_set(err, 0, "%s: unknown sandbox '%s' (ns or vm)", what, v);
+        return 0;
+}
+
+/* ---- sizing ------------------------------------------------------------------------------- */
+
+static int knob_u64(const struct silo_container *c, const char *opt, const char *key, uint64_t min,
+                    uint64_t max, uint64_t *ret, silo_error_t *err)
+{
+        const char *v = knob(c, opt, key);
+        uint64_t n;
+
+        if (v == NULL)
+                return 0;
+        if (silo_parse_u64(v, &n) < 0 || n < min || n > max)
+                return silo_error_set(err, 0, "/annotations/%s: '%s' is not a number in %llu..%llu", key, v,
+                                      (unsigned long long)min, (unsigned long long)max);
+        *ret = n;
+        return 0;
+}
+
+static const struct silo_resources *resources(const struct silo_container *c)
+{
+        return c->spec->linux_ ? c->spec->linux_->resources : NULL;
+}
+
+static int64_t memory_limit(const struct silo_container *c)
+{
+        const struct silo_resources *r = resources(c);
+        return r && r->memory.limit != SILO_UNSET && r->memory.limit > 0 ? r->memory.limit : 0;
+}
+
+static uint64_t default_cpus(const struct silo_container *c)
+{
+        const struct silo_resources *r = resources(c);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (r && r->cpu.quota != SILO_UNSET && r->cpu.quota > 0) {
+                int64_t period = r->cpu.period != SILO_UNSET && r->cpu.period > 0 ? r->cpu.period : 100000;
+                uint64_t want = (uint64_t)((r->cpu.quota + period - 1) / period);
+                return n > 0 && want > (uint64_t)n ? (uint64_t)n : want;
+        }
+        return 1;
+}
+
+/* The VMM must fit in the container's host cgroup: raise its memory limit to guest RAM + the
+ * VMM's own overhead; the container's limit proper is enforced inside the guest. */
+static int fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err)
+{
+        struct silo_resources *res = NULL;
+        const struct silo_resources *r = resources(c);
+        uint64_t bytes = (guest_mib + VM_VMM_OVERHEAD_MIB) << 20;
+        _cleanup_free_ char *doc = NULL;
+        int rc;
+
+        if (c->cgroup == NULL || memory_limit(c) == 0)
+                return 0;
+        if (r->memory.swap != SILO_UNSET && r->memory.swap > 0)
+                doc = silo_xasprintf("{\"memory\":{\"limit\":%llu,\"swap\":%llu}}", (unsigned long long)bytes,
+                                     (unsigned long long)bytes);
+        else
+                doc = silo_xasprintf("{\"memory\":{\"limit\":%llu}}", (unsigned long long)bytes);
+        rc = silo_resources_parse(doc, strlen(doc), &res, err);
+        if (rc == 0)
+                rc = silo_cgroup_apply(c->cgroup, res, err);
+        silo_resources_free(res);
+        return rc < 0 ? silo_error_wrap(err, "vm: room for the VMM in the container's cgroup") : 0;
+}
+
+/* ---- the process config for the agent ----------------------------------------------------- */
+
+static void kv(struct silo_buf *b, const char *k, const char *v)
+{
+        silo_buf_put(b, k, strlen(k) + 1);
+        silo_buf_put(b, v, strlen(v) + 1);
+}
+
+/* The keys of one process (CONFIG and EXEC). */
+static void process_config(const struct silo_process *p, struct silo_buf *b)
+{
+        char num[64];
+
+        for (char **a = p->args; a && *a; a++)
+                kv(b, "arg", *a);
+        for (char **e = p->env; e && *e; e++)
+                kv(b, "env", *e);
+        kv(b, "cwd", p->cwd ? p->cwd : "/");
+        if (p->terminal)
+                kv(b, "terminal", "1");
+        snprintf(num, sizeof(num), "%u", p->user.uid);
+        kv(b, "uid", num);
+        snprintf(num, sizeof(num), "%u", p->user.gid);
+        kv(b, "gid", num);
+        for (size_t i = 0; i < p->user.n_additional_gids; i++) {
+                snprintf(num, sizeof(num), "%u", p->user.additional_gids[i]);
+                kv(b, "gid+", num);
+        }
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                const struct silo_rlimit *l = &p->rlimits[i];
+                snprintf(num, sizeof(num), "%d %lld %lld", l->resource,
+                         l->soft == RLIM_INFINITY ? -1LL : (long long)l->soft,
+                         l->hard == RLIM_INFINITY ? -1LL : (long long)l->hard);
+                kv(b, "rlimit", num);
+        }
+}
+
+static void build_config(const struct silo_container *c, struct silo_buf *b)
+{
+        const struct silo_resources *r = resources(c);
+        char num[64];
+
+        process_config(c->spec->process, b);
+        if (c->spec->hostname && *c->spec->hostname)
+                kv(b, "hostname", c->spec->hostname);
+        if (c->spec->annotations && annotation(c->spec, "run.silo.network") &&
+            strcmp(annotation(c->spec, "run.silo.network"), "bridge") == 0)
+                kv(b, "net", "10.0.2.15 255.255.255.0 10.0.2.2"); /* slirp's defaults */
+        if (memory_limit(c)) {
+                snprintf(num, sizeof(num), "%lld", (long long)memory_limit(c));
+                kv(b, "memory", num);
+        }
+        if (r && r->pids.limit != SILO_UNSET && r->pids.limit > 0) {
+                snprintf(num, sizeof(num), "%lld", (long long)r->pids.limit);
+                kv(b, "pids", num);
+        }
+}
+
+/* ---- host pieces -------------------------------------------------------------------------- */
+
+/* Next to the silo binary (build tree: vm/silo-vm-agent), else the installed one. */
+static char *agent_path(void)
+{
+        const char *e = getenv("SILO_VM_AGENT");
+        char self[4096];
+        ssize_t n;
+
+        if (e && *e)
+                return silo_xstrdup(e);
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = '\0';
+                        char *p = silo_xasprintf("%s/vm/silo-vm-agent", self);
+                        if (access(p, R_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return silo_xstrdup(SILO_LIBEXECDIR "/silo-vm-agent");
+}
+
+/* Run argv, stderr captured into the error.  For mkfs.erofs.  With attach_fd > 0, the child
+ * first attaches that detached mount on attach_at in a mount namespace of its own, which dies
+ * with it (nothing is mounted on the host, nothing to unmount). */
+static int run_tool(char **argv, const char *pkg, int attach_fd, const char *attach_at, silo_error_t *err)
+{
+        int pipefd[2], ws = 0;
+        char out[2048];
+        size_t len = 0;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return silo_error_set(err, errno, "pipe");
+        pid = fork();
+        if (pid < 0)
+                return silo_error_set(err, errno, "fork");
+        if (pid == 0) {
+                dup2(pipefd[1], STDERR_FILENO);
+                dup2(pipefd[1], STDOUT_FILENO);
+                if (attach_fd > 0 &&
+                    (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+                     move_mount(attach_fd, "", AT_FDCWD, attach_at, MOVE_MOUNT_F_EMPTY_PATH) < 0)) {
+                        dprintf(STDERR_FILENO, "attach the image overlay on '%s': %s", attach_at, strerror(errno));
+                        _exit(1);
+                }
+                execvp(argv[0], argv);
+                dprintf(STDERR_FILENO, "%s", strerror(errno));
+                _exit(127);
+        }
+        close(pipefd[1]);
+        for (ssize_t k;
+             (k = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0 || (k < 0 && errno == EINTR);)
+                if (k > 0 && (len += (size_t)k) >= sizeof(out) - 1)
+                        break;
+        out[len] = '\0';
+        close(pipefd[0]);
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+                ;
+        out[strcspn(out, "\n")] = '\0'; /* the first line says what went wrong */
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127)
+                return silo_error_set(err, 0, "vm: run '%s' (package %s): %s", argv[0], pkg, out);
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+                return silo_error_set(err, 0, "vm: %s failed: %s", argv[0], out);
+        return 0;
+}
+
+static bool kvm_usable(void)
+{
+        _cleanup_free_ char *cpu = NULL;
+        size_t n;
+        silo_error_t e = NULL;
+        struct stat st;
+
+        if (access("/dev/kvm", R_OK | W_OK) != 0)
+                return false;
+        if (stat("/sys/module/kvm_pvm", &st) == 0) /* PVM emulates guest kernel code: unusable */
+                return false;
+        if (silo_read_file_at(AT_FDCWD, "/proc/cpuinfo", 16u << 20, &cpu, &n, &e) < 0) {
+                silo_error_free(&e);
+                return false;
+        }
+        return strstr(cpu, " vmx") || strstr(cpu, " svm");
+}
+
+/* Under TCG the guest's PIT calibration of the TSC can fail and hang the boot (vm-testing.md
+ * §2): tell the kernel the TSC frequency, which under TCG is the host's. */
+static unsigned long tsc_khz(void)
+{
+        _cleanup_free_ char *cpu = NULL;
+        size_t n;
+        silo_error_t e = NULL;
+        const char *p;
+
+        if (silo_read_file_at(AT_FDCWD, "/proc/cpuinfo", 16u << 20, &cpu, &n, &e) < 0) {
+                silo_error_free(&e);
+                return 0;
+        }
+        p = strstr(cpu, "cpu MHz");
+        if (p == NULL || (p = strchr(p, ':')) == NULL)
+                return 0;
+        return (unsigned long)(strtod(p + 1, NULL) * 1000);
+}
+
+static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_t *err)
+{
+        const char *a = knob(c, c->opts ? c->opts->vm_accel : NULL, "io.silo.vm.accel");
+
+        if (a == NULL || strcmp(a, "auto") == 0) {
+                *ret_kvm = kvm_usable();
+                if (!*ret_kvm && access("/dev/kvm", F_OK) == 0)
+                        silo_log(SILO_LOG_INFO,
+                                 "vm: /dev/kvm cannot run a stock guest here (no VT-x/AMD-V or PVM): "
+                                 "using TCG emulation (slow)");
+                return 0;
+        }
+        if (strcmp(a, "tcg") == 0) {
+                *ret_kvm = false;
+                return 0;
+        }
+        if (strcmp(a, "kvm") == 0) {
+                if (!kvm_usable())
+                        return silo_error_set(err, 0,
+                                              "--vm-accel kvm: /dev/kvm cannot run the guest on this host "
+                                              "(no VT-x/AMD-V, or PVM)");
+                *ret_kvm = true;
+                return 0;
+        }
+        return silo_error_set(err, 0, "--vm-accel: '%s' is not kvm, tcg or auto", a);
+}
+
+struct vm_plan {
+        struct silo_vm_assets assets;
+        char *netdev; /* -netdev user,... or NULL: no network */
+        char *dir, *erofs, *log, *console, *sock;
+        uint64_t mib, cpus, boot_timeout_ms;
+        bool kvm;
+        char **argv;
+};
+
+static void plan_free(struct vm_plan *p)
+{
+        silo_vm_assets_free(&p->assets);
+        free(p->dir);
+        free(p->erofs);
+        free(p->log);
+        free(p->console);
+        free(p->sock);
+        free(p->netdev);
+        silo_strv_free(p->argv);
+}
+
+static void build_argv(struct vm_plan *p)
+{
+        char **v = NULL;
+        unsigned long khz = p->kvm ? 0 : tsc_khz();
+        char *append = silo_xstrdup("console=ttyS0 quiet loglevel=4 reboot=t panic=-1 pci=off rdinit=/init");
+
+        if (khz) {
+                char *a2 = silo_xasprintf("%s tsc_early_khz=%lu", append, khz);
+                free(append);
+                append = a2;
+        }
+#define A(s) silo_strv_push(&v, silo_xstrdup(s))
+#define AF(...) silo_strv_push(&v, silo_xasprintf(__VA_ARGS__))
+        A("qemu-system-x86_64");
+        A("-M");
+        A("microvm");
+        A("-accel");
+        A(p->kvm ? "kvm" : (p->cpus > 1 ? "tcg,thread=multi,tb-size=64" : "tcg,tb-size=64"));
+        A("-cpu");
+        A(p->kvm ? "host" : "max");
+        A("-smp");
+        AF("%llu", (unsigned long long)p->cpus);
+        A("-m");
+        AF("%llu", (unsigned long long)p->mib);
+        A("-nodefaults");
+        A("-no-user-config");
+        A("-display");
+        A("none");
+        A("-no-reboot");
+        A("-sandbox"); /* qemu's own seccomp filter */
+        A("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        A("-kernel");
+        A(p->assets.vmlinux);
+        A("-initrd");
+        A(p->assets.initrd);
+        A("-append");
+        silo_strv_push(&v, append);
+        A("-chardev");
+        AF("file,id=con,path=%s", p->console);
+        A("-serial");
+        A("chardev:con");
+        A("-drive");
+        AF("file=%s,if=none,id=root,format=raw,readonly=on", p->erofs);
+        A("-device");
+        A("virtio-blk-device,drive=root");
+        A("-device");
+        A("virtio-serial-device,max_ports=2");
+        if (p->netdev) {
+                A("-netdev");
+                A(p->netdev);
+                A("-device");
+                A("virtio-net-device,netdev=n0");
+        }
+        A("-chardev");
+        A("socket,id=ctl,fd=3");
+        A("-device");
+        A("virtserialport,chardev=ctl,name=silo");
+#undef A
+#undef AF
+        p->argv = v;
+}
+
+/*
+ * Networking (run.silo.network=bridge, as for the namespace backend): a user-mode (slirp) NIC
+ * with restrict=on -- the guest reaches nothing outside, no host link, route or firewall rule
+ * is touched -- and each published port (run.silo.ports) as a hostfwd, listening in the
+ * caller's network namespace.
+ */
+static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_error_t *err)
+{
+        const char *net = annotation(c->spec, "run.silo.network");
+        _cleanup_free_ struct silo_net_port *ports = NULL;
+        struct silo_buf b = {0};
+        size_t n = 0;
+        int r;
+
+        if (net == NULL || strcmp(net, "bridge") != 0)
+                return 0;
+        r = silo_net_parse_ports(annotation(c->spec, "run.silo.ports"), &ports, &n, err);
+        if (r < 0)
+                return silo_error_wrap(err, "/annotations/run.silo.ports");
+        silo_buf_puts(&b, "user,id=n0,restrict=on,net=10.0.2.0/24,host=10.0.2.2");
+        for (size_t i = 0; i < n; i++) {
+                char ip[INET_ADDRSTRLEN] = "";
+                struct in_addr a = {htonl(ports[i].host_ip)};
+                if (ports[i].host_ip)
+                        inet_ntop(AF_INET, &a, ip, sizeof(ip));
+                silo_buf_printf(&b, ",hostfwd=%s:%s:%u-:%u", ports[i].udp ? "udp" : "tcp", ip,
+                                ports[i].host_port, ports[i].ctr_port);
+        }
+        p->netdev = b.data;
+        return 0;
+}
+
+static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
+{
+        const struct silo_create_opts *o = c->opts;
+        _cleanup_free_ char *agent = agent_path();
+        const char *data_root = o && o->data_root ? o->data_root : silo_data_root_default();
+        int r;
+
+        memset(p, 0, sizeof(*p));
+        p->mib = VM_DEFAULT_MIB;
+        if (memory_limit(c)) {
+                uint64_t want = ((uint64_t)memory_limit(c) >> 20) + VM_GUEST_OVERHEAD_MIB;
+                p->mib = want > p->mib ? want : p->mib;
+        }
+        p->cpus = default_cpus(c);
+        p->boot_timeout_ms = 60000;
+        r = knob_u64(c, NULL, "io.silo.vm.memory", 64, 1u << 20, &p->mib, err);
+        if (r == 0)
+                r = knob_u64(c, NULL, "io.silo.vm.cpus", 1, 64, &p->cpus, err);
+        if (r == 0)
+                r = knob_u64(c, NULL, "io.silo.vm.boot-timeout", 100, 3600000, &p->boot_timeout_ms, err);
+        if (r == 0)
+                r = pick_accel(c, &p->kvm, err);
+        if (r < 0)
+                return r;
+        r = silo_vm_assets(data_root, knob(c, o ? o->vm_kernel : NULL, "io.silo.vm.kernel"), agent,
+                           &p->assets, err);
+        if (r < 0)
+                return r;
+        p->dir = silo_xasprintf("%s/%s", c->ctx->root, c->id);
+        p->erofs = silo_xasprintf("%s/rootfs.erofs", p->dir);
+        p->log = silo_xasprintf("%s/vm.log", p->dir);
+        p->console = silo_xasprintf("%s/console.log", p->dir);
+        p->sock = silo_xasprintf("%s/vm.sock", p->dir);
+        r = plan_net(c, p, err);
+        if (r < 0)
+                return r;
+        build_argv(p);
+        return 0;
+}
+
+static int make_rootfs_image(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
+{
+        /* an image container's overlay is a detached mount (image/ctr.c), not visible at c->rootfs */
+        char *argv[] = {"mkfs.erofs", "--quiet", p->erofs, c->rootfs, NULL};
+        return run_tool(argv, "erofs-utils", c->rootfs_mount_fd, c->rootfs, err);
+}
+
+/* Read the supervisor's verdict: "R<vmm pid>" or "E<message>" (EOF: it died). */
+static int read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
+{
+        char buf[2048];
+        size_t len = 0;
+        ssize_t k;
+
+        while (len < sizeof(buf) - 1 &&
+               ((k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0 || (k < 0 && errno == EINTR)))
+                if (k > 0)
+                        len += (size_t)k;
+        buf[len] = '\0';
+        if (len > 1 && buf[0] == 'R') {
+                *ret_vmm = (pid_t)atoi(buf + 1);
+                return 0;
+        }
+        if (len > 1 && buf[0] == 'E')
+                return silo_error_set(err, 0, "%s", buf + 1);
+        return silo_error_set(err, 0, "vm: the supervisor died while the guest booted");
+}
+
+int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
+{
+        struct vm_plan p;
+        struct silo_buf config = {0};
+        int sv[2] = {-1, -1}, notify[2] = {-1, -1}, r;
+        _cleanup_close_ int tty_peer = -1;
+        _cleanup_close_ int state_fd = -1;
+        pid_t sup, vmm = 0;
+
+        if (c->spec->process == NULL)
+                return silo_error_set(err, 0, "/process: required by the vm sandbox");
+        const char *net = annotation(c->spec, "run.silo.network");
+        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
+                return silo_error_set(err, 0,
+                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                      "sandbox (bridge or none)",
+                                      net);
+        r = plan(c, &p, err);
+        if (r < 0)
+                goto out;
+        r = fit_host_limit(c, p.mib, err);
+        if (r < 0)
+                goto out;
+        r = make_rootfs_image(c, &p, err);
+        if (r < 0)
+                goto out;
+        build_config(c, &config);
+        if (c->spec->process->terminal) {
+                /* a host pty: its master goes where the namespace backend's goes (console
+                 * socket, or the foreground run), its raw peer is the supervisor's stdio; the
+                 * line discipline that matters is the guest's */
+                const struct silo_process *pr = c->spec->process;
+                struct termios saved;
+                r = silo_pty_open("/dev/ptmx", pr->has_console_size ? pr->console_height : 0,
+                                  pr->has_console_size ? pr->console_width : 0, &c->pty_master, &tty_peer,
+                                  err);
+                if (r < 0)
+                        goto out;
+                silo_tty_raw(tty_peer, &saved);
+        }
+        state_fd = open(p.dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* unlocked: a new open file */
+        if (state_fd < 0) {
+                r = silo_error_set(err, errno, "open '%s'", p.dir);
+                goto out;
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(notify, O_CLOEXEC) < 0) {
+                r = silo_error_set(err, errno, "vm: agent channel");
+                goto out;
+        }
+        silo_debug("vm: %s, %llu MiB, %llu vCPU, kernel %s", p.kvm ? "kvm" : "tcg", (unsigned long long)p.mib,
+                   (unsigned long long)p.cpus, p.assets.kver);
+        sup = fork();
+        if (sup < 0) {
+                r = silo_error_set(err, errno, "vm: fork the supervisor");
+                goto out;
+        }
+        if (sup == 0) {
+                struct silo_vm_super a = {
+                    .argv = p.argv,
+                    .vmm_fd = sv[1],
+                    .ctl_fd = sv[0],
+                    .notify_fd = notify[1],
+                    .state_dirfd = state_fd,
+                    .cgroup = c->cgroup,
+                    .log_path = p.log,
+                    .console_path = p.console,
+                    .sock_path = p.sock,
+                    .config = config.data,
+                    .config_len = config.len,
+                    .boot_timeout_ms = (long)p.boot_timeout_ms,
+                    .keep_netns = p.netdev != NULL,
+                    .tty_fd = tty_peer,
+                };
+                close(notify[0]);
+                close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
+                if (c->pty_master >= 0)
+                        close(c->pty_master);
+                silo_vm_supervise(&a);
+        }
+        close(sv[0]);
+        close(sv[1]);
+        close(notify[1]);
+        sv[0] = sv[1] = notify[1] = -1;
+        r = read_verdict(notify[0], &vmm, err);
+        if (r < 0) {
+                while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                goto out;
+        }
+        c->pid = vmm;
+        c->pidfd = (int)syscall(SYS_pidfd_open, vmm, 0);
+        c->state->pid_start_time = silo_proc_start_time(vmm);
+        c->vm_supervisor = sup;
+        {
+                char buf[64];
+                int n = snprintf(buf, sizeof(buf), "%d %llu", (int)sup, silo_proc_start_time(sup));
+                r = silo_write_file_atomic_at(c->dirfd, "vm.pid", buf, (size_t)n, 0600, err);
+        }
+out:
+        for (int i = 0; i < 2; i++) {
+                if (sv[i] >= 0)
+                        close(sv[i]);
+                if (notify[i] >= 0)
+                        close(notify[i]);
+        }
+        silo_buf_free(&config);
+        plan_free(&p);
+        return r;
+}
+
+/* The supervisor recorded at create, if it is still that process. */
+static pid_t supervisor(struct silo_container *c)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+        silo_error_t e = NULL;
+        int pid = 0;
+        unsigned long long start = 0;
+
+        if (silo_read_file_at(c->dirfd, "vm.pid", 128, &buf, &n, &e) < 0) {
+                silo_error_free(&e);
+                return 0;
+        }
+        if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0 || !silo_proc_alive(pid, start))
+                return 0;
+        return pid;
+}
+
+int silo_sandbox_vm_kill(struct silo_container *c, int sig, bool started, silo_error_t *err)
+{
+        pid_t sup = supervisor(c);
+        pid_t target = sig == SIGKILL || !started || sup == 0 ? c->state->pid : sup;
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, target, 0);
+
+        /* SIGKILL cannot be caught and forwarded, and before start the guest has no process:
+         * both stop the VM (the guest process dies with it) */
+        if (target == c->state->pid)
+                sig = SIGKILL;
+        if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return silo_error_set(err, 0, "container not running");
+        return 0;
+}
+
+void silo_sandbox_vm_stop(struct silo_container *c)
+{
+        pid_t sup = supervisor(c);
+        if (sup == 0)
+                return;
+        /* it exits once the VMM is gone; give it a moment, then make sure */
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, sup, 0);
+        if (pidfd < 0)
+                return;
+        struct pollfd pfd = {pidfd, POLLIN, 0};
+        if (poll(&pfd, 1, 2000) <= 0) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                poll(&pfd, 1, 2000);
+        }
+}
+
+static void copy_fd(int from, int to, bool *eof)
+{
+        char buf[8192];
+        ssize_t n = read(from, buf, sizeof(buf));
+        if (n <= 0) {
+                if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                        *eof = true;
+                return;
+        }
+        (void)silo_write_all(to, buf, (size_t)n);
+}
+
+/* Foreground run: wait for the supervisor (its exit status is the container's), forward signals
+ * to it, and with a terminal copy between our stdio and the host pty (raw mode meanwhile). */
+int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err)
+{
+        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+        struct termios saved;
+        bool raw = false, in_eof = false, out_eof = false;
+        int status = -1, pty = c->pty_master;
+
+        if (sfd < 0)
+                return silo_error_set(err, errno, "signalfd");
+        if (pty >= 0) {
+                raw = isatty(STDIN_FILENO) && silo_tty_raw(STDIN_FILENO, &saved) == 0;
+                silo_tty_copy_winsize(STDIN_FILENO, pty);
+        }
+        while (status < 0) {
+                struct pollfd pfd[3] = {{sfd, POLLIN, 0},
+                                        {out_eof ? -1 : pty, POLLIN, 0},
+                                        {in_eof ? -1 : STDIN_FILENO, POLLIN, 0}};
+                if (poll(pfd, pty >= 0 ? 3 : 1, -1) < 0)
+                        continue;
+                if (pfd[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                                continue;
+                        if (si.ssi_signo == SIGCHLD) {
+                                int ws;
+                                pid_t w;
+                                while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+                                        if (w == c->vm_supervisor)
+                                                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                        } else if (si.ssi_signo == SIGWINCH) {
+                                if (pty >= 0) /* the supervisor, the peer's session leader, gets it */
+                                        silo_tty_copy_winsize(STDIN_FILENO, pty);
+                        } else {
+                                kill(c->vm_supervisor, (int)si.ssi_signo);
+                        }
+                }
+                if (pty >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+                        copy_fd(pty, STDOUT_FILENO, &out_eof);
+                if (pty >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)))
+                        copy_fd(STDIN_FILENO, pty, &in_eof);
+        }
+        while (pty >= 0 && !out_eof) { /* what is left in the pty */
+                struct pollfd pfd = {pty, POLLIN, 0};
+                if (poll(&pfd, 1, 100) <= 0)
+                        break;
+                copy_fd(pty, STDOUT_FILENO, &out_eof);
+        }
+        if (raw)
+                silo_tty_restore(STDIN_FILENO, &saved);
+        *ret_status = status;
+        return 0;
+}
+
+/*
+ * exec: one session on the supervisor's socket.  Foreground only (the process lives in the
+ * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
+ * command that cannot be run: 127/126 with the reason on stderr).
+ */
+int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o,
+                         const struct silo_process *p, int *ret_status, silo_error_t *err)
+{
+        _cleanup_free_ char *path = silo_xasprintf("%s/%s/vm.sock", c->ctx->root, c->id);
+        _cleanup_close_ int sock = -1, sfd = -1;
+        struct silo_buf config = {0};
+        sigset_t mask, old;
+        int in = STDIN_FILENO, status = -1, r = 0;
+        char buf[16384];
+
+        if (o->detach || o->pid_file || o->pidfd_socket)
+                return silo_error_set(err, 0,
+                                      "exec: -d, --pid-file and --pidfd-socket are not supported by the "
+                                      "vm sandbox (the process has no host pid)");
+        if (p->terminal)
+                return silo_error_set(err, 0, "exec: a terminal is not supported by the vm sandbox yet");
+        sock = silo_unix_connect(path, err);
+        if (sock < 0)
+                return silo_error_wrap(err, "exec: the VM's supervisor");
+        process_config(p, &config);
+        r = silo_vm_send(sock, SILO_VM_EXEC, 0, config.data, (uint32_t)config.len);
+        silo_buf_free(&config);
+        if (r < 0)
+                return silo_error_set(err, errno, "exec: send to the VM's supervisor");
+        /* the process runs: state/kill/delete must work meanwhile */
+        flock(c->dirfd, LOCK_UN);
+        sigfillset(&mask);
+        sigdelset(&mask, SIGSEGV);
+        sigdelset(&mask, SIGBUS);
+        sigdelset(&mask, SIGILL);
+        sigdelset(&mask, SIGFPE);
+        sigdelset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        while (status < 0 && r == 0) {
+                struct pollfd pfd[3] = {{sock, POLLIN, 0}, {sfd, POLLIN, 0}, {in, POLLIN, 0}};
+                struct silo_vm_hdr h;
+
+                if (poll(pfd, 3, -1) < 0) {
+                        if (errno != EINTR)
+                                r = silo_error_set(err, errno, "exec: poll");
+                        continue;
+                }
+                if (pfd[0].revents) {
+                        _cleanup_free_ char *f = silo_vm_recv(sock, &h);
+                        if (f == NULL)
+                                r = silo_error_set(err, 0, "exec failed: the VM stopped");
+                        else if (h.type == SILO_VM_STDOUT)
+                                (void)silo_write_all(STDOUT_FILENO, f, h.len);
+                        else if (h.type == SILO_VM_STDERR)
+                                (void)silo_write_all(STDERR_FILENO, f, h.len);
+                        else if (h.type == SILO_VM_EXIT && h.len == 4)
+                                status = (int)(*(uint32_t *)f & 0xff);
+                        else if (h.type == SILO_VM_ERROR)
+                                r = silo_error_set(err, 0, "exec failed: %s", f);
+                        continue;
+                }
+                if (pfd[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                                uint32_t sig = si.ssi_signo;
+                                (void)silo_vm_send(sock, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
+                        }
+                }
+                if (in >= 0 && pfd[2].revents) {
+                        ssize_t n = read(in, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                in = -1;
+                                n = 0;
+                        }
+                        (void)silo_vm_send(sock, SILO_VM_STDIN, 0, buf, (uint32_t)n);
+                }
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return r;
+        *ret_status = status;
+        return 0;
+}

@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# The VM sandbox (--sandbox vm / io.silo.sandbox=vm): the container's process runs in a qemu
+# microvm guest.  Here under TCG (this host's /dev/kvm cannot boot a stock guest), so every
+# VM costs 2-6 s: the file keeps to about a dozen boots.  silo-only (runc has no VM sandbox).
+#
+# The guest kernel is the host's newest /boot/vmlinuz-*; the extracted vmlinux and the
+# initramfs are cached in one data root shared by the whole file (VM_DATA).
+
+load helpers
+
+setup_file() {
+	VM_DATA=$(mktemp -d /tmp/silo-vmdata.XXXXXX)
+	export VM_DATA
+}
+
+teardown_file() {
+	rm -rf "$VM_DATA"
+}
+
+setup() {
+	is_silo || skip "the vm sandbox is silo's own (runc has none)"
+	command -v qemu-system-x86_64 >/dev/null || skip "test requires qemu-system-x86_64 (package qemu-system-x86)"
+	command -v mkfs.erofs >/dev/null || skip "test requires mkfs.erofs (package erofs-utils)"
+	compgen -G "/boot/vmlinuz-*" >/dev/null || skip "test requires a kernel in /boot (linux-image-amd64)"
+	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "test requires busybox-static"
+	setup_bundle
+	mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/work"
+	cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
+	for c in sh cat echo id hostname pwd sleep tty; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
+	export SILO_DATA_ROOT=$VM_DATA
+}
+
+teardown() {
+	teardown_bundle
+}
+
+sh_cmd() {
+	update_config --arg s "$1" '.process.args = ["/bin/sh", "-c", $s]'
+}
+
+# vm_gone: no VMM and no supervisor of this test left, the state root empty
+vm_gone() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$TESTDIR"; then
+			echo "left behind: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
+			return 1
+		fi
+	done
+	[ -z "$(ls -A "$ROOT")" ] || { ls -la "$ROOT" >&2; return 1; }
+}
+
+@test "vm: run /bin/true-like payload exits 0" {
+	set_cmd true
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_success
+
+	vm_gone
+}
+
+@test "vm: a shell script: exit code, stdout and stderr kept apart" {
+	sh_cmd 'echo hello; echo err >&2; exit 3'
+	run --separate-stderr "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 3 ]
+	[ "$output" = hello ]
+	echo "$stderr" | grep -qx err
+	! echo "$stderr" | grep -qx hello
+	vm_gone
+}
+
+@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits) and stdin" {
+	update_config '.process.env += ["FOO=bar baz"] | .process.cwd = "/work" |
+		.process.user = {"uid": 1000, "gid": 1001} | .hostname = "vmhost" |
+		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}]'
+	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; cat'
+	run bash -c 'echo from-stdin | "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1 2>/dev/null'
+	assert_success
+	assert_output "bar baz
+/work
+1000
+1001
+vmhost
+123
+321
+from-stdin"
+}
+
+@test "vm: a signal ends the process: 128+N" {
+	sh_cmd 'kill -TERM $$'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 143 ]
+}
+
+@test "vm: memory limit is enforced in the guest (OOM kill: 137)" {
+	update_config '.linux.resources.memory = {"limit": 33554432}'
+	set_cmd memhog 96
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	[ "$status" -eq 137 ]
+	refute_output --partial "memhog done"
+	vm_gone
+}
+
+@test "vm: create boots, start runs, state pid is the VMM, kill forwards, delete leaves nothing" {
+	snapshot_host
+	set_cmd signal-report
+	create_ctr --sandbox vm v1
+	run state_field v1 status
+	assert_output created
+	local pid
+	pid=$(state_field v1 pid)
+	[ "$(cat /proc/"$pid"/comm)" = qemu-system-x86 ]
+	# the VMM is jailed: no capabilities, no_new_privs, seccomp, its own namespaces, our cgroup
+	grep -qx "CapBnd:	0000000000000000" /proc/"$pid"/status
+	grep -qx "CapEff:	0000000000000000" /proc/"$pid"/status
+	grep -qx "NoNewPrivs:	1" /proc/"$pid"/status
+	grep -qx "Seccomp:	2" /proc/"$pid"/status
+	[ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+	[ "$(readlink /proc/"$pid"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]
+	grep -q ":$CGROUP_PATH\$" /proc/"$pid"/cgroup
+	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
+	# the process starts at start, not at create
+	! grep -q ready "$CTR_OUT"
+	silo exec v1 /silo-testinit true
+	assert_failure
+	assert_output --partial "cannot exec in a created vm container"
+	silo start v1
+	assert_success
+	wait_for_output 150 0.1 '^ready$'
+	run state_field v1 status
+	assert_output running
+	silo kill v1 USR1
+	assert_success
+	wait_for_output 100 0.1 '^SIGUSR1$'
+	silo kill v1 KILL
+	assert_success
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: annotation io.silo.sandbox=vm selects the VM; exec; kill TERM stops it" {
+	update_config '.annotations = {"io.silo.sandbox": "vm"}'
+	sh_cmd 'trap "echo got-term; exit 7" TERM; echo up; while :; do sleep 0.1; done'
+	run_detached v1
+	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
+	wait_for_output 150 0.1 '^up$'
+	# exec: exit code, stdout and stderr apart, env/cwd/user flags, stdin
+	run --separate-stderr "$SILO_BIN" --root "$ROOT" exec -e X=1 --cwd /work -u 7:8 v1 \
+		sh -c 'echo "out $X $(pwd) $(id -u):$(id -g)"; echo err >&2; exit 5'
+	[ "$status" -eq 5 ]
+	[ "$output" = "out 1 /work 7:8" ]
+	[ "$stderr" = err ]
+	run bash -c 'echo piped | "$SILO_BIN" --root "$ROOT" exec v1 sh -c "read l; echo got \$l"'
+	assert_success
+	assert_output "got piped"
+	# two sessions at once, and a command that does not exist
+	run bash -c '"$SILO_BIN" --root "$ROOT" exec v1 sh -c "sleep 0.5; echo A" & "$SILO_BIN" --root "$ROOT" exec v1 echo B; wait'
+	assert_success
+	assert_output "B
+A"
+	silo exec v1 /nonexistent
+	[ "$status" -eq 127 ]
+	assert_output --partial "exec '/nonexistent': No such file or directory"
+	silo exec -d v1 sh
+	assert_failure
+	assert_output --partial "not supported by the vm sandbox"
+	silo kill v1 TERM
+	assert_success
+	wait_for_output 100 0.1 '^got-term$'
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	vm_gone
+}
+
+@test "vm: pause freezes the whole VM, resume thaws it; delete --force leaves nothing" {
+	snapshot_host
+	sh_cmd 'echo up; i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.2; done'
+	run_detached --sandbox vm v1
+	wait_for_output 150 0.1 '^tick 2$'
+	silo pause v1
+	assert_success
+	run state_field v1 status
+	assert_output paused
+	local n1 n2
+	n1=$(wc -l <"$CTR_OUT")
+	sleep 1
+	n2=$(wc -l <"$CTR_OUT")
+	[ "$n1" -eq "$n2" ]
+	silo resume v1
+	assert_success
+	wait_for_output 100 0.1 "^tick $((n2 + 2))\$"
+	silo delete --force v1
+	assert_success
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: kill of a created (not started) VM stops it" {
+	set_cmd true
+	create_ctr --sandbox vm v1
+	silo kill v1 TERM
+	assert_success
+	wait_for_container 100 0.1 v1 stopped
+	silo delete v1
+	assert_success
+	vm_gone
+}
+
+@test "vm: missing guest kernel: clear error, nothing left" {
+	snapshot_host
+	silo run --sandbox vm --vm-kernel /nonexistent/vmlinuz-1.0 --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--vm-kernel: '/nonexistent/vmlinuz-1.0': no such file or directory"
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: broken guest kernel: qemu's reason, nothing left" {
+	snapshot_host
+	local k
+	k=$(basename "$(ls -1v /boot/vmlinuz-* | tail -1)")
+	head -c 200000 /dev/urandom >"$TESTDIR/$k"
+	silo run --sandbox vm --vm-kernel "$TESTDIR/$k" --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "vm: the VMM exited before the guest was ready: qemu"
+	check_no_leaks
+	vm_gone
+}
+
+@test "vm: bad selection and knobs are refused before anything starts" {
+	silo run --sandbox vmm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--sandbox: unknown sandbox 'vmm' (ns or vm)"
+	silo run --sandbox vm --vm-accel fast --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "--vm-accel: 'fast' is not kvm, tcg or auto"
+	update_config '.annotations = {"io.silo.vm.memory": "lots"}'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "/annotations/io.silo.vm.memory: 'lots'"
+	vm_gone
+}
+
+# import_busybox: localhost/busybox:latest (scripts/mkimage-busybox.sh) into VM_DATA
+import_busybox() {
+	command -v tar >/dev/null || skip "test requires tar"
+	local img=$TESTDIR/busybox.tar
+	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$img" >/dev/null
+	run "$SILO_BIN" --data-root "$VM_DATA" image import "$img"
+	assert_success
+}
+
+@test "vm: run --image --sandbox vm (network defaults to none)" {
+	import_busybox
+	silo run --rm --sandbox vm --image localhost/busybox:latest i1 sh -c 'echo hi from $(hostname); ls /bin/busybox'
+	assert_success
+	assert_line "hi from i1"
+	assert_line /bin/busybox
+	vm_gone
+}
+
+@test "vm: published port (-p) reaches the guest; the guest reaches nothing outside" {
+	requires ip
+	import_busybox
+	command -v curl >/dev/null || skip "test requires curl"
+	# a throw-away network namespace: slirp listens there, never in the machine's own
+	cat >"$TESTDIR/net.sh" <<EOF
+set -e
+ip link set lo up
+"$SILO_BIN" --root "$ROOT" run -d --sandbox vm --image localhost/busybox:latest -p 127.0.0.1:18080:80 w1 \
+	sh -c 'mkdir /www; echo hello-vm >/www/index.html; ip -4 addr show eth0 | grep -o "inet [0-9./]*";
+	       wget -T 2 -qO- http://10.0.2.2:18080/ || echo outbound-refused; echo up; httpd -f -p 80 -h /www' \
+	</dev/null >"$CTR_OUT" 2>"$CTR_ERR"
+for i in \$(seq 1 300); do grep -q '^up$' "$CTR_OUT" && break; sleep 0.1; done
+for i in \$(seq 1 50); do curl -sS -m 5 http://127.0.0.1:18080/ && break; sleep 0.2; done
+"$SILO_BIN" --root "$ROOT" delete -f w1
+EOF
+	run unshare -n bash "$TESTDIR/net.sh"
+	assert_success
+	assert_output --partial hello-vm
+	run cat "$CTR_OUT"
+	assert_line "inet 10.0.2.15/24"
+	assert_line outbound-refused
+	vm_gone
+}
+
+@test "vm: process.terminal: a pty in the guest, input and exit code through the host's" {
+	command -v script >/dev/null || skip "test requires script (util-linux)"
+	update_config '.process.terminal = true'
+	sh_cmd 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys; read x; echo "got $x"; exit 4'
+	run bash -c "(sleep 8; echo typed) | script -qec '$SILO_BIN --root $ROOT run --sandbox vm --bundle $BUNDLE v1' /dev/null"
+	[ "$status" -eq 4 ]
+	assert_line --partial /dev/pts/0
+	assert_line --partial both-ttys
+	assert_line --partial "got typed"
+	vm_gone
+}

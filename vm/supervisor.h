@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The VM sandbox's per-container supervisor (vm/supervisor.c explains the design). */
+#ifndef SILO_VM_SUPERVISOR_H
+#define SILO_VM_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct silo_cgroup;
+
+struct silo_vm_super {
+        char **argv;     /* the VMM command line; its agent channel is fd 3 */
+        int vmm_fd;      /* the VMM's end of the agent channel (socketpair) */
+        int ctl_fd;      /* ours */
+        int notify_fd;   /* to silo: "R<vmm pid>" or "E<message>" */
+        int state_dirfd; /* unlocked fd of the state dir (exec.fifo) */
+        struct silo_cgroup *cgroup;
+        const char *log_path;     /* the VMM's stdout/stderr */
+        const char *console_path; /* the guest's serial console */
+        const char *sock_path;    /* exec sessions connect here */
+        const char *config;       /* CONFIG payload */
+        size_t config_len;
+        long boot_timeout_ms;
+        bool keep_netns; /* published ports: slirp listens in the caller's netns */
+        int tty_fd;      /* process.terminal: the host pty's peer (raw), else -1 */
+};
+
+/* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the
+ * container's (code, or 128+signal), 1 when boot failed (already reported on notify_fd), 255
+ * when the VM stopped without an exit status. */
+__attribute__((noreturn)) void silo_vm_supervise(const struct silo_vm_super *a);
+
+#endif
