@@ -296,7 +296,7 @@ assert_cg_file() {
 	local dir=$data/containers/c1
 	local n i
 	for ((i = 0; i < 100; i++)); do
-		n=$(cat "$dir/rootfs/tmp/c" 2>/dev/null || echo 0)
+		n=$(cat "$dir/upper/tmp/c" 2>/dev/null || echo 0)
 		[ "$n" -ge 2 ] && break
 		sleep 0.1
 	done
@@ -304,15 +304,15 @@ assert_cg_file() {
 	assert_success
 	tar -tf "$TESTDIR/c1.tar" | grep -qx rootfs-diff.tar || fail "no rootfs-diff.tar"
 	tar -xOf "$TESTDIR/c1.tar" rootfs-diff.tar | tar -t | grep -qx note || fail "rootfs-diff.tar lacks /note"
-	[ -f "$dir/rootfs/note" ] || fail "the container's rootfs was removed by checkpoint"
-	n=$(cat "$dir/rootfs/tmp/c")
+	[ -f "$dir/upper/note" ] || fail "the container's upper dir was removed by checkpoint"
+	n=$(cat "$dir/upper/tmp/c")
 	silo_detached restore -d --import "$TESTDIR/c1.tar" c1
 	assert_success
 	for ((i = 0; i < 100; i++)); do
-		[ "$(cat "$dir/rootfs/tmp/c")" -ge $((n + 2)) ] && break
+		[ "$(cat "$dir/upper/tmp/c")" -ge $((n + 2)) ] && break
 		sleep 0.1
 	done
-	[ "$(cat "$dir/rootfs/tmp/c")" -ge $((n + 2)) ] || fail "counter stuck at $(cat "$dir/rootfs/tmp/c")"
+	[ "$(cat "$dir/upper/tmp/c")" -ge $((n + 2)) ] || fail "counter stuck at $(cat "$dir/upper/tmp/c")"
 	silo delete --force c1
 	assert_success
 	[ ! -e "$dir" ] || fail "image container dir left after delete"
