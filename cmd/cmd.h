@@ -62,6 +62,9 @@ int cmd_ps(struct silo_global *g, int argc, char **argv);
 int cmd_update(struct silo_global *g, int argc, char **argv);
 int cmd_exec(struct silo_global *g, int argc, char **argv);
 int cmd_events(struct silo_global *g, int argc, char **argv);
+/* checkpoint/restore through CRIU (cmd/checkpoint.c) */
+int cmd_checkpoint(struct silo_global *g, int argc, char **argv);
+int cmd_restore(struct silo_global *g, int argc, char **argv);
 /* images (cmd/image.c): `silo image ...`, and create/run when --image is given */
 int cmd_image(struct silo_global *g, int argc, char **argv);
 bool silo_cmd_wants_image(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cmd.h"
+#include "../checkpoint/criu-dl.h"
 #include "../runtime/caps.h"
 #include "../runtime/seccomp.h"
 #include "../runtime/spec.h"
@@ -73,10 +74,10 @@ int cmd_features(struct silo_global *g, int argc, char **argv)
                           "        \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n    },\n");
         silo_buf_printf(&b,
                         "    \"annotations\": {\n        \"io.github.seccomp.libseccomp.version\": \"%u.%u.%u\",\n"
-                        "        \"org.opencontainers.runc.checkpoint.enabled\": \"false\",\n"
+                        "        \"org.opencontainers.runc.checkpoint.enabled\": \"%s\",\n"
                         "        \"io.silo.version\": \"%s\"\n    },\n"
                         "    \"potentiallyUnsafeConfigAnnotations\": [\"bundle\"]\n}\n",
-                        v->major, v->minor, v->micro, SILO_VERSION);
+                        v->major, v->minor, v->micro, silo_criu_available() ? "true" : "false", SILO_VERSION);
         fputs(b.data, stdout);
         silo_buf_free(&b);
         return fflush(stdout) == 0 ? 0 : 1;

@@ -42,6 +42,14 @@ static const struct {
          "[--cpuset-mems L] [--pids-limit N] [--blkio-weight N] [--cpu-idle N] <container-id>"},
         {"events", cmd_events, "print stats and OOM events of a container as JSON lines",
          "[--stats] [--interval DUR] <container-id>"},
+        {"checkpoint", cmd_checkpoint, "checkpoint a running container with CRIU",
+         "[--image-path DIR] [--work-path DIR] [--leave-running] [--tcp-established] [--ext-unix-sk] "
+         "[--shell-job] [--file-locks] [--pre-dump] [--parent-path DIR] [--manage-cgroups-mode soft|full|strict|ignore] "
+         "[--empty-ns network] [--auto-dedup] [--page-server ADDR:PORT] [--export FILE|-] <container-id>"},
+        {"restore", cmd_restore, "restore a container from a CRIU checkpoint",
+         "[--image-path DIR] [--work-path DIR] [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--console-socket S] [--no-pivot] "
+         "[--no-subreaper] [--tcp-established] [--ext-unix-sk] [--shell-job] [--file-locks] "
+         "[--manage-cgroups-mode MODE] [--empty-ns network] [--auto-dedup] [--import FILE|-] <container-id>"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
         {"image", cmd_image, "manage images (import, ls, inspect, rm, prune, diff); run/create --image NAME",
          "COMMAND\n\n"

@@ -322,7 +322,8 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         SILO_FAULT_POINT("create.after-cgroup");
         /* 0622 regardless of umask: the init opens it after switching to the container user
          * (possibly an unmapped uid from the host's point of view) */
-        if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
+        if (!o->spawn && /* restore: the init runs already, no start gate */
+            (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 || fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0)) {
                 r = silo_error_set(err, errno, "create exec.fifo");
                 goto fail;
         }
@@ -347,17 +348,23 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
                 c->rootfs_mount_fd = own_mount_fd;
         }
 
-        r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
-        if (r < 0)
-                goto fail;
-        SILO_FAULT_POINT("create.after-clone");
-        r = vm ? 0 : silo_network_attach(c, err);
+        if (o->spawn) { /* restore: the spawn step wires the network itself */
+                r = vm ? silo_error_set(err, EOPNOTSUPP, "restore: not supported for the vm sandbox")
+                       : c->state->systemd_cgroup
+                           ? silo_error_set(err, EOPNOTSUPP, "restore: not supported with --systemd-cgroup yet")
+                           : o->spawn(c, o->spawn_data, err);
+        } else {
+                r = vm ? silo_sandbox_vm_create(c, err) : silo_sandbox_ns_create(c, err);
+                SILO_FAULT_POINT("create.after-clone");
+                if (r == 0 && !vm)
+                        r = silo_network_attach(c, err);
+        }
         if (r < 0)
                 goto fail;
         SILO_FAULT_POINT("create.after-network-attach");
 
         free(c->state->status);
-        c->state->status = silo_xstrdup("created");
+        c->state->status = silo_xstrdup(o->spawn ? "running" : "created");
         c->state->pid = c->pid;
         SILO_FAULT_POINT("create.before-created");
         r = silo_state_write(c->dirfd, c->state, err);
@@ -531,7 +538,8 @@ static int destroy(struct silo_container *c, silo_error_t *err)
         if (r < 0)
                 return r;
         SILO_FAULT_POINT("delete.after-network");
-        silo_image_container_cleanup(c->spec, c->id); /* image bundles: unmount + remove the dir */
+        if (!c->keep_rootfs)
+                silo_image_container_cleanup(c->spec, c->id); /* image bundles: unmount + remove the dir */
         SILO_FAULT_POINT("delete.before-state-remove");
         return silo_state_remove(c->ctx->root, c->id, err);
 }
@@ -926,6 +934,59 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
         struct stat st;
         if (fstat(c.dirfd, &st) == 0 && st.st_nlink == 0)
                 return 0; /* somebody deleted it meanwhile */
+        return destroy(&c, err);
+}
+
+/* ---- checkpoint / restore (the CRIU work is in checkpoint/) ------------------------------- */
+
+int silo_container_restore(const struct silo_context *ctx, const struct silo_create_opts *o, int *ret_status,
+                           silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        sigset_t mask, old;
+        int r;
+
+        *ret_status = 0;
+        container_init(&c, ctx, o->id);
+        if (!o->detach)
+                prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        forwarded_signals(&mask);
+        if (!o->detach) /* the restored init runs as soon as CRIU lets it go */
+                sigprocmask(SIG_BLOCK, &mask, &old);
+        r = do_create(&c, o, !o->detach, err);
+        if (r < 0 || o->detach) {
+                if (!o->detach)
+                        sigprocmask(SIG_SETMASK, &old, NULL);
+                return r;
+        }
+        flock(c.dirfd, LOCK_UN);
+        r = foreground_wait(&c, &mask, ret_status, err);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return r;
+        while (flock(c.dirfd, LOCK_EX) < 0 && errno == EINTR)
+                ;
+        struct stat st;
+        if (fstat(c.dirfd, &st) == 0 && st.st_nlink == 0)
+                return 0;
+        return destroy(&c, err);
+}
+
+int silo_container_checkpoint(const struct silo_context *ctx, const char *id,
+                              int (*fn)(struct silo_container *c, const char *status, void *data, silo_error_t *err),
+                              void *data, silo_error_t *err)
+{
+        _cleanup_container_ struct silo_container c;
+        int r;
+
+        container_init(&c, ctx, id);
+        r = container_load(&c, err);
+        if (r < 0)
+                return r;
+        r = fn(&c, container_status(&c), data, err);
+        if (r <= 0)
+                return r;
+        c.keep_rootfs = true;
         return destroy(&c, err);
 }
 

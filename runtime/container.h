@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include "error.h"
 
+struct silo_container;
+
 struct silo_context {
         const char *root; /* state root */
         bool systemd_cgroup;
@@ -35,6 +37,11 @@ struct silo_create_opts {
         /* run only */
         bool detach;
         bool keep;
+        /* restore (checkpoint/): replaces the sandbox's clone of the init and the network attach.
+         * It must set c->pid, c->pidfd and c->state->pid_start_time; no exec.fifo is made and the
+         * container is "running" once it returns. */
+        int (*spawn)(struct silo_container *c, void *data, silo_error_t *err);
+        void *spawn_data;
 };
 
 /* exec: a process joining a running container (runc's exec flags, interfaces.md §1.4). */
@@ -101,6 +108,17 @@ struct silo_cgroup;
  * ("container with id ID is not running" otherwise).  The container lock is not kept. */
 int silo_container_watch(const struct silo_context *ctx, const char *id, struct silo_cgroup **ret_cg,
                          pid_t *ret_pid, unsigned long long *ret_start_time, silo_error_t *err);
+
+/* restore: create (state dir, config, cgroup, network lease) with o->spawn as the process step;
+ * o->detach false = wait and return the init's exit status, as run does. */
+int silo_container_restore(const struct silo_context *ctx, const struct silo_create_opts *o, int *ret_status,
+                           silo_error_t *err);
+/* checkpoint: fn runs on the loaded, locked container with its derived status; when fn returns 1
+ * the container is destroyed afterwards (cgroup, network, state; an image rootfs is kept for
+ * restore). */
+int silo_container_checkpoint(const struct silo_context *ctx, const char *id,
+                              int (*fn)(struct silo_container *c, const char *status, void *data, silo_error_t *err),
+                              void *data, silo_error_t *err);
 
 /* Signal names and numbers: "9", "KILL", "SIGKILL", "RTMIN+3". */
 int silo_parse_signal(const char *s);

@@ -502,6 +502,10 @@ int silo_process_finalize(struct silo_init_args *a, const struct silo_process *p
                 r = setup_terminal(a, p, err);
                 if (r < 0)
                         return r;
+        } else {
+                /* a session of its own, as runc's nsexec does for every process: CRIU refuses to
+                 * dump a tree whose session leader is outside the container's pid namespace */
+                (void)setsid();
         }
         if (p->cwd && chdir(p->cwd) < 0)
                 return silo_error_set(err, errno, "/process/cwd: chdir '%s'", p->cwd);

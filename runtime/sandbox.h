@@ -39,6 +39,7 @@ struct silo_container {
         int pty_master;      /* foreground terminal (run), else sent to the console socket */
         pid_t intermediate;  /* slow path: the first child, already reaped */
         int extra_fds;       /* socket-activation fds passed before --preserve-fds ones */
+        bool keep_rootfs;    /* destroy after a checkpoint: keep an image rootfs for restore */
         int rootfs_mount_fd; /* -1, or a detached overlay mount the init attaches as its rootfs */
         pid_t vm_supervisor; /* vm sandbox: the supervisor forked by this create (run waits for it) */
 };

@@ -5,7 +5,8 @@ set -euo pipefail
 BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libseccomp-dev libcap-dev libmnl-dev
        libnftables-dev libarchive-dev libssl-dev libarchive13 libssl3
        libsystemd-dev                       # systemd cgroup driver (libsystemd is dlopen()ed)
-       liblzma-dev)                         # vm sandbox: xz kernel payloads (liblzma is dlopen()ed)
+       liblzma-dev                          # vm sandbox: xz kernel payloads (liblzma is dlopen()ed)
+       criu libprotobuf-c-dev)              # checkpoint/restore: criu.h + libcriu (dlopen()ed) + criu
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
       qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
       erofs-utils                          # vm sandbox: the rootfs image (mkfs.erofs)

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Checkpoint and restore of a container through CRIU (issue 6, interfaces.md §5.1).  The CLI
+ * verbs (cmd/checkpoint.c, cmd/restore.c) fill one silo_criu_opts with runc's flags and call one
+ * of the two functions below.  libcriu is dlopen()ed by them only (criu-dl.h).
+ *
+ * What silo adds to CRIU, as runc does: bind mounts and masked files are passed as external
+ * mounts keyed by their container path; a network or pid namespace given by path, or a network
+ * namespace silo wires itself (run.silo.network=bridge, --empty-ns network), is external and
+ * re-created / re-joined at restore; the restored tree lands in the container's cgroup (created
+ * by restore exactly as by create) and linux.resources are written again afterwards, because
+ * CRIU 3.17 restores cgroup v2 directories but not their limits.
+ */
+#ifndef SILO_CHECKPOINT_H
+#define SILO_CHECKPOINT_H
+
+#include <stdbool.h>
+#include "../runtime/container.h"
+#include "../runtime/error.h"
+
+struct silo_criu_opts {
+        const char *id;
+        const char *image_path;  /* absolute; created if missing */
+        const char *work_path;   /* absolute; NULL = image_path */
+        const char *parent_path; /* relative to image_path (runc), implies memory tracking */
+        bool leave_running;
+        bool tcp_established;
+        bool ext_unix_sk;
+        bool shell_job;
+        bool file_locks;
+        bool pre_dump;
+        bool auto_dedup;
+        bool lazy_pages;
+        const char *page_server;         /* ADDR:PORT */
+        const char *manage_cgroups_mode; /* soft|full|strict|ignore, NULL = soft */
+        char **empty_ns;                 /* only "network" */
+        int status_fd;                   /* -1 = none */
+        const char *export_path;         /* checkpoint --export FILE|- (image_path may be NULL: temporary) */
+        const char *import_path;         /* restore --import FILE|- (replaces image_path) */
+        /* restore only */
+        const char *bundle; /* absolute */
+        bool detach;
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_subreaper;
+};
+
+int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err);
+/* Foreground (no --detach): waits for the restored init and returns its status in *ret_status. */
+int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
+                 silo_error_t *err);
+
+#endif
