@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 #include "cgroup-internal.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
@@ -66,11 +67,21 @@ static int copy_cpuset(const char *parent, const char *dir, bool created, silo_e
 
                 if (silo_cg_read(dir, files[i], &cur) == 0 && *cur)
                         continue; /* cgroup.clone_children=1 already did it */
-                r = silo_cg_read(parent, files[i], &val);
-                if (r < 0)
-                        return silo_error_set(err, -r, "read '%s' in '%s'", files[i], parent);
+                /* An empty parent is one a concurrent create made a moment ago and is about to fill
+                 * (two containers under one new nested cgroupsPath): wait for it, up to ~1 s. */
+                for (int tries = 0;; tries++) {
+                        free(val);
+                        val = NULL;
+                        r = silo_cg_read(parent, files[i], &val);
+                        if (r < 0)
+                                return silo_error_set(err, -r, "read '%s' in '%s'", files[i], parent);
+                        if (*val != '\0' || tries == 1000)
+                                break;
+                        usleep(1000);
+                }
                 if (*val == '\0')
-                        continue;
+                        return silo_error_set(err, ENOSPC, "'%s' of the parent cgroup '%s' is empty: no task could join",
+                                              files[i], parent);
                 r = silo_cg_write(dir, files[i], val, NULL, err);
                 if (r < 0)
                         return r;

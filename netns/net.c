@@ -13,6 +13,7 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -120,6 +121,25 @@ static int lock_bridge(const char *lease_root, const char *bridge, bool create, 
         return 0;
 }
 
+/* ".<name>.<pid>.tmp" of silo_write_file_atomic_at whose writer died (SIGKILL between create
+ * and rename): removed, under the lease lock, so a killed create leaves nothing behind. */
+static void stale_tmp_remove(int dirfd, const char *name)
+{
+        size_t len = strlen(name);
+        const char *dot;
+        char *end;
+        long pid;
+
+        if (len < 6 || strcmp(name + len - 4, ".tmp") != 0)
+                return;
+        for (dot = name + len - 5; dot > name && *dot != '.'; dot--)
+                ;
+        pid = strtol(dot + 1, &end, 10);
+        if (dot == name || pid <= 0 || end != name + len - 4 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                return;
+        unlinkat(dirfd, name, 0);
+}
+
 /* All leases of the directory (names that are addresses), in *ret. */
 static int lease_scan(int dirfd, struct lease **ret, size_t *ret_n, silo_error_t *err)
 {
@@ -136,7 +156,11 @@ static int lease_scan(int dirfd, struct lease **ret, size_t *ret_n, silo_error_t
         }
         while ((de = readdir(d)) != NULL) {
                 struct lease l;
-                if (de->d_name[0] == '.' || lease_read(dirfd, de->d_name, &l) < 0)
+                if (de->d_name[0] == '.') {
+                        stale_tmp_remove(dirfd, de->d_name);
+                        continue;
+                }
+                if (lease_read(dirfd, de->d_name, &l) < 0)
                         continue;
                 v = silo_xrealloc(v, (n + 1) * sizeof(*v));
                 v[n++] = l;
