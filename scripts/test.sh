@@ -29,9 +29,12 @@ fi
 if [ "${SILO_SKIP_ASAN:-}" != 1 ]; then
 	asan=$(mktemp -d /tmp/silo-asan.XXXXXX)
 	cp -a . "$asan/src"
+	# detect_leaks=0: LeakSanitizer's exit-time check stops the world with a tracer it clones,
+	# which spins forever in a silo that has setns()ed into a container's pid namespace for its
+	# children (exec): every exec test then ran into its 60 s timeout.  ASan and UBSan stay on.
 	( cd "$asan/src" && { make distclean >/dev/null 2>&1 || true; } && ./autogen.sh >/dev/null 2>&1 &&
 		./configure -q --enable-asan && make -j"$(nproc)" >/dev/null &&
-		make check ) 2>&1 | tee -a "$log" || rc=1
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} make check ) 2>&1 | tee -a "$log" || rc=1
 	rm -rf "$asan"
 fi
 read -r pass fail < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" |
