@@ -73,7 +73,7 @@ int silo_systemd_expand_slice(const char *slice, const char *field, char **ret, 
                 if (!unit_char_ok(*p) || *p == '@')
                         return silo_error_set(err, EINVAL, "%s: invalid character in slice name '%s'", field,
                                               slice);
-        if (slice[0] == '-' || end[-1] == '-' || strstr(slice, "--"))
+        if (end == slice || slice[0] == '-' || end[-1] == '-' || strstr(slice, "--"))
                 return silo_error_set(err, EINVAL, "%s: invalid slice name '%s' (empty component)", field,
                                       slice);
         /* every "-" ends one level: a-b-c.slice lives in a.slice/a-b.slice/a-b-c.slice */

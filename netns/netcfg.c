@@ -189,7 +189,8 @@ uint32_t silo_net_next_free(uint32_t subnet, unsigned prefix, const uint32_t *us
         _cleanup_free_ uint32_t *s = silo_xmalloc0((n_used + 1) * sizeof(*s));
         size_t j = 0;
 
-        memcpy(s, used, n_used * sizeof(*s));
+        if (n_used) /* used may be NULL then */
+                memcpy(s, used, n_used * sizeof(*s));
         qsort(s, n_used, sizeof(*s), cmp_u32);
         for (uint32_t ip = subnet + 2; ip < last; ip++) { /* .0 network, .1 gateway */
                 while (j < n_used && s[j] < ip)
