@@ -408,6 +408,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         }
         io.netns_path = netns;
         io.state_root = state_root;
+        io.ephemeral = rm;
         r = open_store(g, &s, true);
         if (r) {
                 free(pos);

@@ -47,7 +47,7 @@ static char *config_user(const char *cfg)
  * string); older kernels get "lowerdir=a:b:c" in a fresh context.  Without fsopen (< 5.2) the
  * overlay is mounted on the host path as before (fd -1), and delete unmounts it.
  */
-static int overlay_fd(char **lowers, const char *upper, const char *work, silo_error_t *err)
+static int overlay_fd(char **lowers, const char *upper, const char *work, bool vol, silo_error_t *err)
 {
         size_t n = silo_strv_len(lowers);
         int e = 0;
@@ -73,6 +73,10 @@ static int overlay_fd(char **lowers, const char *upper, const char *work, silo_e
                         ok = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", b.data, 0) == 0;
                         silo_buf_free(&b);
                 }
+                /* volatile (--rm only): no sync of the upper fs when the overlay goes away, ~1 ms of
+                 * the container's teardown here; the upper dir is deleted with the container anyway */
+                if (ok && vol && fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+                        silo_debug("overlay: no 'volatile' option (%m), going on without");
                 ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "source", "silo", 0) == 0 &&
                      fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) == 0 &&
                      fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) == 0 &&
@@ -107,11 +111,11 @@ static int mount_overlay_legacy(char **lowers, const char *upper, const char *wo
 
 /* The overlay of container dir `dir`: *ret_fd = a detached mount, or -1 when it was mounted on
  * dir/rootfs instead (no fsopen). */
-static int container_overlay(const char *dir, char **lowers, int *ret_fd, silo_error_t *err)
+static int container_overlay(const char *dir, char **lowers, bool vol, int *ret_fd, silo_error_t *err)
 {
         _cleanup_free_ char *upper = silo_xasprintf("%s/upper", dir), *work = silo_xasprintf("%s/work", dir),
                             *rootfs = silo_xasprintf("%s/rootfs", dir);
-        int fd = overlay_fd(lowers, upper, work, err);
+        int fd = overlay_fd(lowers, upper, work, vol, err);
 
         *ret_fd = -1;
         if (fd == -ENOSYS)
@@ -210,7 +214,7 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         r = silo_write_file_atomic_at(dfd, "layers", layers.data, layers.len, 0600, err);
         if (r < 0)
                 goto fail;
-        r = container_overlay(dir, lowers, &mntfd, err);
+        r = container_overlay(dir, lowers, o->ephemeral, &mntfd, err);
         if (r < 0)
                 goto fail;
         if (mntfd >= 0) {
@@ -399,7 +403,7 @@ int silo_image_container_mount_fd(const struct silo_spec *spec, const char *id, 
         *strrchr(root, '/') = '\0'; /* <root>/containers */
         *strrchr(root, '/') = '\0';
         push_lowers(root, ids, &lowers);
-        return container_overlay(dir, lowers, ret_fd, err);
+        return container_overlay(dir, lowers, false, ret_fd, err);
 }
 
 void silo_image_container_cleanup(const struct silo_spec *spec, const char *id)

@@ -128,6 +128,7 @@ struct silo_image_run_opts {
         char **publish;
         int64_t pids_limit; /* 0 = none */
         bool read_only, tty;
+        bool ephemeral; /* --rm: the upper dir dies with the container, so the overlay is "volatile" */
         const char *netns_path; /* resolved for --net container:ID */
         const char *state_root; /* the runtime's --root: recorded as the owner of the container dir */
 };
