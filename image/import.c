@@ -431,7 +431,7 @@ static void import_worker(struct silo_store *s, struct source *src, const char *
                 if (import_layer(s, src, i, diff_ids[i], lim, &size, &e) < 0) {
                         char msg[PIPE_BUF];
                         _cleanup_free_ char *text = silo_error_text(e);
-                        int len = snprintf(msg, sizeof(msg), "%zu %d %s", i, e ? e->code : 0,
+                        int len = snprintf(msg, sizeof(msg), "%zu %d %s\n", i, e ? e->code : 0,
                                            e && e->msg ? e->msg : text);
                         if (write(wfd, msg, (size_t)len < sizeof(msg) ? (size_t)len : sizeof(msg) - 1) < 0)
                                 _exit(2);
@@ -530,6 +530,9 @@ static int import_layers(struct silo_store *s, struct source *src, const char *c
                         char *msg = buf + plus, *end;
                         unsigned long idx = strtoul(msg, &end, 10);
                         int code = (int)strtol(end, &end, 10);
+                        char *nl = strchr(end, '\n'); /* another worker's "+" may follow it */
+                        if (nl)
+                                *nl = '\0';
                         failed = true;
                         r = silo_error_set(err, code, "%s", *end == ' ' ? end + 1 : end);
                         (void)idx; /* the others finish their layers: nothing half-written is left */
