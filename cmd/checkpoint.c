@@ -12,21 +12,22 @@
 #include "../checkpoint/checkpoint.h"
 #include "../runtime/util.h"
 
+/* the CRIU flags checkpoint and restore share (runc's), over locals img, work and o */
+#define CRIU_COMMON_OPTS                                                                                     \
+        {"image-path", 0, OPT_STRING, &img}, {"work-path", 0, OPT_STRING, &work},                          \
+            {"tcp-established", 0, OPT_BOOL, &o.tcp_established},                                          \
+            {"ext-unix-sk", 0, OPT_BOOL, &o.ext_unix_sk}, {"shell-job", 0, OPT_BOOL, &o.shell_job},        \
+            {"file-locks", 0, OPT_BOOL, &o.file_locks},                                                    \
+            {"manage-cgroups-mode", 0, OPT_STRING, &o.manage_cgroups_mode},                                \
+            {"empty-ns", 0, OPT_STRV, &o.empty_ns}, {"auto-dedup", 0, OPT_BOOL, &o.auto_dedup},            \
+            {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages}
+
 int cmd_checkpoint(struct silo_global *g, int argc, char **argv)
 {
         struct silo_criu_opts o = {.status_fd = -1};
         const char *img = NULL, *work = NULL;
         const struct silo_opt opts[] = {
-                {"image-path", 0, OPT_STRING, &img},
-                {"work-path", 0, OPT_STRING, &work},
-                {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
-                {"ext-unix-sk", 0, OPT_BOOL, &o.ext_unix_sk},
-                {"shell-job", 0, OPT_BOOL, &o.shell_job},
-                {"file-locks", 0, OPT_BOOL, &o.file_locks},
-                {"manage-cgroups-mode", 0, OPT_STRING, &o.manage_cgroups_mode},
-                {"empty-ns", 0, OPT_STRV, &o.empty_ns},
-                {"auto-dedup", 0, OPT_BOOL, &o.auto_dedup},
-                {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
+                CRIU_COMMON_OPTS,
                 {"leave-running", 0, OPT_BOOL, &o.leave_running},
                 {"pre-dump", 0, OPT_BOOL, &o.pre_dump},
                 {"parent-path", 0, OPT_STRING, &o.parent_path},
@@ -67,16 +68,7 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
         const char *lsm_profile = NULL, *lsm_mount = NULL;
         bool tcp_close = false;
         const struct silo_opt opts[] = {
-                {"image-path", 0, OPT_STRING, &img},
-                {"work-path", 0, OPT_STRING, &work},
-                {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
-                {"ext-unix-sk", 0, OPT_BOOL, &o.ext_unix_sk},
-                {"shell-job", 0, OPT_BOOL, &o.shell_job},
-                {"file-locks", 0, OPT_BOOL, &o.file_locks},
-                {"manage-cgroups-mode", 0, OPT_STRING, &o.manage_cgroups_mode},
-                {"empty-ns", 0, OPT_STRV, &o.empty_ns},
-                {"auto-dedup", 0, OPT_BOOL, &o.auto_dedup},
-                {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
+                CRIU_COMMON_OPTS,
                 {"bundle", 'b', OPT_STRING, &bundle},
                 {"detach", 'd', OPT_BOOL, &o.detach},
                 {"pid-file", 0, OPT_STRING, &pid_file},

@@ -369,16 +369,25 @@ static bool strv_has(char **v, const char *s)
         return false;
 }
 
+/* a store subdirectory for readdir (NULL when missing) */
+static DIR *store_opendir(struct silo_store *s, const char *sub)
+{
+        int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+        if (fd >= 0 && d == NULL)
+                close(fd);
+        return d;
+}
+
 /* Layers referenced by existing containers: containers/<id>/layers, one diff_id per line. */
 static void container_layers(struct silo_store *s, char ***refs)
 {
-        _cleanup_close_ int cfd = openat(s->dirfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = store_opendir(s, "containers");
         struct dirent *de;
 
-        if (cfd < 0 || (d = fdopendir(cfd)) == NULL)
+        if (d == NULL)
                 return;
-        cfd = -1;
         while ((de = readdir(d)) != NULL) {
                 _cleanup_free_ char *p = silo_xasprintf("%s/layers", de->d_name), *buf = NULL;
                 if (de->d_name[0] == '.' || silo_read_file_at(dirfd(d), p, 1 << 20, &buf, NULL, NULL) < 0)
@@ -404,13 +413,11 @@ static uint64_t layer_size(int dirfd, const char *hex)
 /* Remove every entry of dir `sub` for which keep(name) is false. */
 static void sweep(struct silo_store *s, const char *sub, char **keep, uint64_t *nret, uint64_t *bytes)
 {
-        _cleanup_close_ int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = store_opendir(s, sub);
         struct dirent *de;
 
-        if (fd < 0 || (d = fdopendir(fd)) == NULL)
+        if (d == NULL)
                 return;
-        fd = -1;
         while ((de = readdir(d)) != NULL) {
                 _cleanup_free_ char *dg = silo_xasprintf("sha256:%s", de->d_name);
                 if (de->d_name[0] == '.' || (keep && strv_has(keep, dg)))
@@ -424,13 +431,11 @@ static void sweep(struct silo_store *s, const char *sub, char **keep, uint64_t *
 
 void silo_store_sweep_tmp(struct silo_store *s)
 {
-        _cleanup_close_ int fd = openat(s->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = store_opendir(s, "tmp");
         struct dirent *de;
 
-        if (fd < 0 || (d = fdopendir(fd)) == NULL)
+        if (d == NULL)
                 return;
-        fd = -1;
         while ((de = readdir(d)) != NULL) {
                 int pid;
                 unsigned long long start;
