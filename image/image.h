@@ -165,6 +165,9 @@ void silo_image_container_cleanup(const struct silo_spec *spec, const char *id);
 /* For a config with the run.silo.image.dir annotation (of container id): its overlay as a
  * detached mount for the init to attach (*ret_fd), or -1 when none is needed. */
 int silo_image_container_mount_fd(const struct silo_spec *spec, const char *id, int *ret_fd, silo_error_t *err);
+/* Append the layer diff_ids of container dir containers_fd/id to *ids (its marker, or the
+ * "layers" file of dirs made by older versions).  err may be NULL. */
+int silo_image_container_layers(int containers_fd, const char *id, char ***ids, silo_error_t *err);
 
 /* ---- diff.c ---- */
 /* Write the container's upper dir as an OCI layer tar (whiteouts in .wh. form) to fd. */

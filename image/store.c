@@ -380,7 +380,7 @@ static DIR *store_opendir(struct silo_store *s, const char *sub)
         return d;
 }
 
-/* Layers referenced by existing containers: containers/<id>/layers, one diff_id per line. */
+/* Layers referenced by existing containers (silo_image_container_layers). */
 static void container_layers(struct silo_store *s, char ***refs)
 {
         _cleanup_closedir_ DIR *d = store_opendir(s, "containers");
@@ -388,14 +388,9 @@ static void container_layers(struct silo_store *s, char ***refs)
 
         if (d == NULL)
                 return;
-        while ((de = readdir(d)) != NULL) {
-                _cleanup_free_ char *p = silo_xasprintf("%s/layers", de->d_name), *buf = NULL;
-                if (de->d_name[0] == '.' || silo_read_file_at(dirfd(d), p, 1 << 20, &buf, NULL, NULL) < 0)
-                        continue;
-                for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-                        if (silo_digest_valid(l))
-                                silo_strv_push(refs, silo_xstrdup(l));
-        }
+        while ((de = readdir(d)) != NULL)
+                if (de->d_name[0] != '.')
+                        (void)silo_image_container_layers(dirfd(d), de->d_name, refs, NULL);
 }
 
 static uint64_t layer_size(int dirfd, const char *hex)
