@@ -18,9 +18,8 @@
  * Nothing is printed: silo's warnings (validate warns about ignored fields) go to /dev/null, so
  * libFuzzer's own output stays readable and the exec rate is not spent on writes to a terminal.
  *
- * Built with -DSILO_FUZZ_STANDALONE (any compiler, no libFuzzer), the file has a main() that
- * runs the target once per file named on the command line: a plain regression replay of the
- * seed corpus or of a crash artifact.
+ * Linked with replay-main.c (any compiler, no libFuzzer), it runs once per file named on the
+ * command line: a plain regression replay of the seed corpus or of a crash artifact.
  */
 #include "config.h"
 #include <stdint.h>
@@ -158,33 +157,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_resources(buf, size);
         return 0;
 }
-
-#ifdef SILO_FUZZ_STANDALONE
-#include <fcntl.h>
-#include <stdio.h>
-#include "runtime/util.h"
-
-int main(int argc, char **argv)
-{
-        LLVMFuzzerInitialize(&argc, &argv);
-        for (int i = 1; i < argc; i++) {
-                silo_error_t err = NULL;
-                char *buf = NULL;
-                size_t len = 0;
-
-                if (silo_read_file_at(AT_FDCWD, argv[i], 1u << 20, &buf, &len, &err) < 0) {
-                        fprintf(stderr, "%s: %s\n", argv[i], err->msg);
-                        return 1;
-                }
-                /* an exact-size copy, so ASan sees a read past len */
-                char *copy = malloc(len ? len : 1);
-                if (copy == NULL)
-                        abort();
-                memcpy(copy, buf, len);
-                free(buf);
-                LLVMFuzzerTestOneInput((const uint8_t *)copy, len);
-                free(copy);
-        }
-        return 0;
-}
-#endif

@@ -16,8 +16,8 @@
  * inputs cannot influence each other.  libarchive and libcrypto are dlopen()ed by image/dl.c as
  * in silo itself (they are not instrumented; silo's code is).
  *
- * -DSILO_FUZZ_STANDALONE adds a main() that replays the files named on the command line (any
- * compiler, no libFuzzer): `make check` replays the seed corpus that way.
+ * Linked with replay-main.c it replays the files named on the command line (any compiler, no
+ * libFuzzer): `make check` replays the seed corpus that way.
  */
 #include "config.h"
 #include <dirent.h>
@@ -124,23 +124,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unpack_once(data, size, SILO_UNPACK_PLAIN);
         return 0;
 }
-
-#ifdef SILO_FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-        LLVMFuzzerInitialize(&argc, &argv);
-        for (int i = 1; i < argc; i++) {
-                silo_error_t err = NULL;
-                char *buf = NULL;
-                size_t len = 0;
-
-                if (silo_read_file_at(AT_FDCWD, argv[i], 16u << 20, &buf, &len, &err) < 0) {
-                        fprintf(stdout, "%s: %s\n", argv[i], err->msg);
-                        return 1;
-                }
-                LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-                free(buf);
-        }
-        return 0;
-}
-#endif

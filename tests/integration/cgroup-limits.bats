@@ -21,17 +21,6 @@ teardown() {
 	teardown_bundle
 }
 
-is_v2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
-
-# cgf V1CONTROLLER V1FILE V2FILE: the container's cgroup file for this layout.
-cgf() {
-	if is_v2; then
-		echo "/sys/fs/cgroup${CGROUP_PATH}/$3"
-	else
-		echo "/sys/fs/cgroup/$1${CGROUP_PATH}/$2"
-	fi
-}
-
 # CPU time used by the container so far, in ns.
 cpu_usage_ns() {
 	if is_v2; then

@@ -19,17 +19,6 @@ teardown() {
 	teardown_bundle
 }
 
-is_v2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
-
-# cgf V1CONTROLLER V1FILE V2FILE: the container's cgroup file for this layout.
-cgf() {
-	if is_v2; then
-		echo "/sys/fs/cgroup${CGROUP_PATH}/$3"
-	else
-		echo "/sys/fs/cgroup/$1${CGROUP_PATH}/$2"
-	fi
-}
-
 # A block device "MAJ MIN" of this machine, or skip.
 block_dev() {
 	local d

@@ -458,3 +458,16 @@ ref_older_than() {
 	v=$("$SILO_BIN" --version | awk 'NR == 1 {print $3}')
 	[ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -1)" != "$1" ]
 }
+
+# Pure cgroup v2 (the guest of `make check-v2`), not this host's hybrid layout.
+is_v2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
+
+# cgf V1CONTROLLER V1FILE V2FILE: the container's cgroup file for this layout (v1
+# controller hierarchies, or the single v2 tree).
+cgf() {
+	if is_v2; then
+		echo "/sys/fs/cgroup${CGROUP_PATH}/$3"
+	else
+		echo "/sys/fs/cgroup/$1${CGROUP_PATH}/$2"
+	fi
+}
