@@ -309,6 +309,12 @@ bool silo_cmd_wants_image(int argc, char **argv)
 }
 
 /* --net container:ID -> /proc/<pid>/ns/net of ID's running init */
+/* silo_create_opts.image_mount: the overlay that image/ctr.c built while create went on */
+static int image_mount_take(void *data, int *ret_fd, silo_error_t *err)
+{
+        return silo_image_mount_take(data, ret_fd, err);
+}
+
 static int netns_of(struct silo_global *g, const char *id, char **ret, silo_error_t *err)
 {
         _cleanup_free_ char *json = NULL;
@@ -338,7 +344,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         const char *sandbox = NULL, *vm_kernel = NULL, *vm_accel = NULL;
         bool rm = false, detach = false, no_pivot = false, keep = false, no_new_keyring = false;
         int preserve_fds = 0;
-        _cleanup_close_ int mntfd = -1;
+        struct silo_image_mount mnt = {.fd = -1, .sock = -1};
         _cleanup_strv_free_ char **env = NULL, **publish = NULL;
         const struct silo_opt opts[] = {
             {"image", 0, OPT_STRING, &io.image},
@@ -414,7 +420,7 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
                 free(pos);
                 return r;
         }
-        r = silo_image_bundle_create(&s, &io, &dir, &mntfd, &err);
+        r = silo_image_bundle_create(&s, &io, &dir, &mnt, &err);
         silo_store_close(&s);
         if (r < 0) {
                 free(pos);
@@ -430,7 +436,8 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         co.no_pivot = no_pivot;
         co.no_new_keyring = no_new_keyring;
         co.preserve_fds = preserve_fds;
-        co.image_mount_fd = mntfd > 0 ? mntfd : 0;
+        co.image_mount = image_mount_take;
+        co.image_mount_data = &mnt;
         co.sandbox = sandbox;
         co.vm_kernel = vm_kernel;
         co.vm_accel = vm_accel;
@@ -442,11 +449,12 @@ int cmd_image_run(struct silo_global *g, int argc, char **argv, bool is_run)
         free(pos);
         if (r < 0) {
                 silo_error_t e = NULL;
-                close(TAKE_FD(mntfd));
+                silo_image_mount_release(&mnt);
                 if (silo_image_bundle_remove(dir, &e) < 0)
                         silo_error_free(&e);
                 return silo_cmd_fail(&err);
         }
+        silo_image_mount_release(&mnt);
         (void)keep;
         return status;
 }

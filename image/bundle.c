@@ -10,8 +10,9 @@
  *  - removal trusts no path: the dir must be canonical (no symlinks), named
  *    <root>/containers/<valid id>, hold the .silo-container marker, and <root> must look like a
  *    data root; the overlay is detached first and rm -rf never crosses a mount point;
- *  - User names are resolved in the image's own /etc/passwd and /etc/group through
- *    RESOLVE_IN_ROOT on the mounted rootfs.
+ *  - User names are resolved in the image's own /etc/passwd and /etc/group: read from the layer
+ *    dirs as overlayfs would resolve them (image/ctr.c), or through RESOLVE_IN_ROOT on the
+ *    mounted rootfs when a symlink is in the way.
  */
 #include "config.h"
 #include <arpa/inet.h>
@@ -198,15 +199,21 @@ static char *find_line(char *buf, const char *key, int keyfield)
 
 int silo_image_resolve_user(int rootfd, const char *user, struct silo_user_spec *ret, silo_error_t *err)
 {
-        _cleanup_free_ char *u = silo_xstrdup(user && *user ? user : "0"), *passwd = NULL, *group = NULL;
+        _cleanup_free_ char *passwd = read_etc(rootfd, "/etc/passwd"), *group = read_etc(rootfd, "/etc/group");
+
+        return silo_image_resolve_user_text(passwd, group, user, ret, err);
+}
+
+int silo_image_resolve_user_text(char *passwd, char *group, const char *user, struct silo_user_spec *ret,
+                                 silo_error_t *err)
+{
+        _cleanup_free_ char *u = silo_xstrdup(user && *user ? user : "0");
         char *g = strchr(u, ':'), *line;
         uint64_t v;
 
         memset(ret, 0, sizeof(*ret));
         if (g)
                 *g++ = '\0';
-        passwd = read_etc(rootfd, "/etc/passwd");
-        group = read_etc(rootfd, "/etc/group");
         if (all_digits(u)) {
                 silo_parse_u64(u, &v);
                 ret->uid = (uint32_t)v;

@@ -8,7 +8,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image.h"
@@ -16,6 +21,7 @@
 #include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/spec.h"
+#include "../runtime/sync.h"
 #include "../runtime/util.h"
 
 #define MARKER ".silo-container"
@@ -140,19 +146,165 @@ static void push_lowers(const char *root, char *const *diff_ids, char ***lowers)
         }
 }
 
+/*
+ * A small file of the image (etc/passwd, etc/group) read straight from the layer dirs, top
+ * layer first, the way overlayfs resolves it: a whiteout (0:0 char device) deletes the path, an
+ * opaque dir hides the layers below it, a non-directory hides everything below its path.  This
+ * lets `run --image` resolve the image user without the overlay, which is then built in
+ * parallel (silo_image_mount).  Returns 0 with *ret, -ENOENT when the image has no such regular
+ * file, or -EMLINK when a symlink (or anything else this walk does not model) is in the way: the
+ * caller then reads it through the mounted overlay, with RESOLVE_IN_ROOT.
+ */
+static bool dir_opaque(int dfd)
+{
+        char v[2] = {0};
+        return fgetxattr(dfd, "trusted.overlay.opaque", v, sizeof(v)) > 0 ||
+               fgetxattr(dfd, "user.overlay.opaque", v, sizeof(v)) > 0;
+}
+
+static int layer_lookup(const char *layer, const char *rel, char **ret)
+{
+        _cleanup_free_ char *copy = silo_xstrdup(rel);
+        _cleanup_close_ int cur = open(layer, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char *save = NULL, *comp = strtok_r(copy, "/", &save);
+        struct stat st;
+
+        if (cur < 0)
+                return -EMLINK;
+        while (comp) {
+                char *next = strtok_r(NULL, "/", &save);
+                if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT)
+                                return -EMLINK;
+                        return dir_opaque(cur) ? -ENOENT : 1; /* 1: not in this layer, look below */
+                }
+                if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+                        return -ENOENT; /* whiteout */
+                if (S_ISLNK(st.st_mode))
+                        return -EMLINK;
+                if (next == NULL) {
+                        _cleanup_close_ int fd = -1;
+                        if (!S_ISREG(st.st_mode))
+                                return -ENOENT;
+                        fd = openat(cur, comp, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+                        if (fd < 0 || silo_read_fd(fd, 4 << 20, ret, NULL) < 0)
+                                return -EMLINK;
+                        return 0;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOENT;
+                int d = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (d < 0)
+                        return -EMLINK;
+                close(cur);
+                cur = d;
+                comp = next;
+        }
+        return -ENOENT;
+}
+
+static int layers_read_file(char *const *lowers, const char *rel, char **ret)
+{
+        *ret = NULL;
+        for (size_t i = silo_strv_len(lowers); i > 0; i--) { /* top layer first */
+                int r = layer_lookup(lowers[i - 1], rel, ret);
+                if (r <= 0)
+                        return r;
+        }
+        return -ENOENT;
+}
+
+/*
+ * The overlay is built by a short-lived child process while `run --image` goes on with the
+ * config, the state dir and the cgroups: overlayfs' mount probes the upper fs (a work dir, a
+ * whiteout rename, a tmpfile, an xattr), ~0.4 ms here, and create only needs the mount right
+ * before it clones the init (silo_create_opts.image_mount).  The child dies with silo
+ * (PDEATHSIG) and sends the detached mount back over a socketpair; with one CPU it is built
+ * in place instead.
+ */
+static int mount_start(const char *dir, char **lowers, bool vol, struct silo_image_mount *m, silo_error_t *err)
+{
+        int sv[2];
+        pid_t parent = getpid(), pid;
+
+        m->fd = -1;
+        m->pid = 0;
+        m->sock = -1;
+        if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+                return container_overlay(dir, lowers, vol, &m->fd, err);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return silo_error_set(err, errno, "socketpair");
+        pid = fork();
+        if (pid < 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return silo_error_set(err, errno, "fork");
+        }
+        if (pid == 0) {
+                silo_error_t e = NULL;
+                int fd = -1;
+
+                close(sv[0]);
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(1);
+                if (container_overlay(dir, lowers, vol, &fd, &e) < 0)
+                        silo_sync_send_error(sv[1], e);
+                else
+                        silo_sync_send(sv[1], SYNC_READY, 0, NULL, 0, fd);
+                _exit(0);
+        }
+        close(sv[1]);
+        m->pid = pid;
+        m->sock = sv[0];
+        return 0;
+}
+
+int silo_image_mount_take(struct silo_image_mount *m, int *ret_fd, silo_error_t *err)
+{
+        struct silo_sync_msg msg = {.fd = -1};
+        int r = 0;
+
+        if (m->pid > 0) {
+                r = silo_sync_expect(m->sock, SYNC_READY, &msg, err);
+                if (r < 0)
+                        silo_error_wrap(err, "image overlay");
+                (void)waitpid(m->pid, NULL, 0);
+                m->pid = 0;
+                close(TAKE_FD(m->sock));
+                m->fd = r < 0 ? -1 : TAKE_FD(msg.fd);
+                silo_sync_msg_clear(&msg);
+        }
+        *ret_fd = TAKE_FD(m->fd);
+        return r;
+}
+
+void silo_image_mount_release(struct silo_image_mount *m)
+{
+        if (m->pid > 0) {
+                kill(m->pid, SIGKILL);
+                (void)waitpid(m->pid, NULL, 0);
+                m->pid = 0;
+        }
+        if (m->sock >= 0)
+                close(TAKE_FD(m->sock));
+        if (m->fd >= 0)
+                close(TAKE_FD(m->fd));
+}
+
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
-                             int *ret_mount_fd, silo_error_t *err)
+                             struct silo_image_mount *ret_mount, silo_error_t *err)
 {
         struct silo_image_rec *v = NULL;
         struct silo_user_spec user = {0};
         _cleanup_free_ char *dir = NULL, *cfg = NULL, *out = NULL, *image_name = NULL;
         _cleanup_strv_free_ char **lowers = silo_xmalloc0(sizeof(char *));
-        _cleanup_close_ int dfd = -1, rootfd = -1, mntfd = -1;
+        _cleanup_close_ int dfd = -1, rootfd = -1;
+        struct silo_image_mount mnt = {.fd = -1, .sock = -1};
         struct silo_buf layers = {0};
         size_t n = 0, cfglen;
         int r, i;
 
-        *ret_mount_fd = -1;
+        *ret_mount = mnt;
         if (!silo_id_valid(o->id))
                 return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id);
         r = silo_store_read_index(s, &v, &n, err);
@@ -216,28 +368,41 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
                         goto fail;
                 }
         }
-        r = container_overlay(dir, lowers, o->ephemeral, &mntfd, err);
+        r = mount_start(dir, lowers, o->ephemeral, &mnt, err);
         if (r < 0)
                 goto fail;
-        if (mntfd >= 0) {
-                rootfd = fcntl(mntfd, F_DUPFD_CLOEXEC, 3);
-        } else {
-                _cleanup_free_ char *rootfs = silo_xasprintf("%s/rootfs", dir);
-                rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        SILO_FAULT_POINT("image.ctr-after-mount");
-        if (rootfd < 0) {
-                r = silo_error_set(err, errno, "open the rootfs of '%s'", dir);
-                goto fail;
-        }
         {
                 struct silo_image_run_opts o2 = *o;
+                _cleanup_free_ char *img_user = config_user(cfg), *passwd = NULL, *group = NULL;
+                int rp = layers_read_file(lowers, "etc/passwd", &passwd),
+                    rg = layers_read_file(lowers, "etc/group", &group);
+
+                if (rp == -EMLINK || rg == -EMLINK) { /* a symlink in the way: ask the overlay */
+                        int fd;
+                        r = silo_image_mount_take(&mnt, &fd, err);
+                        if (r < 0)
+                                goto fail;
+                        mnt.fd = fd;
+                        if (fd >= 0) {
+                                rootfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                        } else {
+                                _cleanup_free_ char *rootfs = silo_xasprintf("%s/rootfs", dir);
+                                rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        }
+                        if (rootfd < 0) {
+                                r = silo_error_set(err, errno, "open the rootfs of '%s'", dir);
+                                goto fail;
+                        }
+                        r = silo_image_resolve_user(rootfd, o->user ? o->user : img_user, &user, err);
+                } else {
+                        r = silo_image_resolve_user_text(passwd, group, o->user ? o->user : img_user, &user,
+                                                         err);
+                }
                 o2.image = image_name;
-                _cleanup_free_ char *img_user = config_user(cfg);
-                r = silo_image_resolve_user(rootfd, o->user ? o->user : img_user, &user, err);
                 if (r == 0)
                         r = silo_image_gen_config(cfg, cfglen, &o2, &user, dir, &out, err);
         }
+        SILO_FAULT_POINT("image.ctr-after-mount");
         silo_user_spec_free(&user);
         if (r < 0)
                 goto fail;
@@ -252,12 +417,11 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         }
         silo_buf_free(&layers);
         *ret_dir = TAKE_PTR(dir);
-        *ret_mount_fd = TAKE_FD(mntfd);
+        *ret_mount = mnt;
         return 0;
 fail : {
         silo_error_t e = NULL;
-        if (mntfd >= 0) /* the detached overlay goes first, then its dirs */
-                close(TAKE_FD(mntfd));
+        silo_image_mount_release(&mnt); /* the overlay (or its builder) goes first, then its dirs */
         if (silo_image_bundle_remove(dir, &e) < 0) {
                 silo_warn("%s, ignoring", e->msg);
                 silo_error_free(&e);

@@ -149,11 +149,24 @@ int silo_parse_bytes(const char *s, int64_t *ret);
 int silo_parse_cpus(const char *s, int64_t *ret_quota);
 /* resolve the image User against etc/passwd + etc/group of rootfd (RESOLVE_IN_ROOT) */
 int silo_image_resolve_user(int rootfd, const char *user, struct silo_user_spec *ret, silo_error_t *err);
+/* the same on the text of passwd and group (either may be NULL: the file is missing) */
+int silo_image_resolve_user_text(char *passwd, char *group, const char *user, struct silo_user_spec *ret,
+                                 silo_error_t *err);
 void silo_user_spec_free(struct silo_user_spec *u);
-/* build <data-root>/containers/<id>/; ret_dir = bundle path, ret_mount_fd = the overlay as a
- * detached mount for silo_create_opts.image_mount_fd (-1: already mounted on <dir>/rootfs) */
+/* The container's overlay as a detached mount: ready (fd), or still being built by a child
+ * process (pid > 0).  take = wait for it and move the fd out (-1: mounted on <dir>/rootfs on a
+ * kernel without fsopen); release = stop the builder and close what is left.  Idempotent. */
+struct silo_image_mount {
+        int fd;
+        pid_t pid;
+        int sock;
+};
+int silo_image_mount_take(struct silo_image_mount *m, int *ret_fd, silo_error_t *err);
+void silo_image_mount_release(struct silo_image_mount *m);
+/* build <data-root>/containers/<id>/; ret_dir = bundle path, ret_mount = its overlay, for
+ * silo_create_opts.image_mount (silo_image_mount_take); the caller releases it afterwards */
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
-                             int *ret_mount_fd, silo_error_t *err);
+                             struct silo_image_mount *ret_mount, silo_error_t *err);
 /* delete --force of an id without state: remove <data_root>/containers/<id> if state_root owns it
  * and its creator is gone (a create killed before its state dir existed).  Never fails. */
 void silo_image_reclaim_orphan(const char *data_root, const char *state_root, const char *id);

@@ -341,6 +341,11 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         /* image containers: the overlay is attached by the init, in its own mount namespace */
         if (o->image_mount_fd > 0) {
                 c->rootfs_mount_fd = o->image_mount_fd;
+        } else if (o->image_mount) {
+                r = o->image_mount(o->image_mount_data, &own_mount_fd, err);
+                if (r < 0)
+                        goto fail;
+                c->rootfs_mount_fd = own_mount_fd;
         } else {
                 r = silo_image_container_mount_fd(c->spec, c->id, &own_mount_fd, err);
                 if (r < 0)

@@ -30,6 +30,10 @@ struct silo_create_opts {
         bool no_new_keyring;
         int preserve_fds;
         int image_mount_fd; /* > 0: the detached overlay of an image container (image/ctr.c); 0 = none */
+        /* or: called right before the init is cloned, to collect that overlay (built meanwhile by
+         * image/ctr.c); *ret_fd = the detached mount (owned by create now), or -1 for none */
+        int (*image_mount)(void *data, int *ret_fd, silo_error_t *err);
+        void *image_mount_data;
         const char *sandbox;        /* "ns", "vm" or NULL (annotation io.silo.sandbox, else ns) */
         const char *vm_kernel;      /* vm sandbox: guest kernel (default: newest /boot/vmlinuz-*) */
         const char *vm_accel;       /* vm sandbox: kvm|tcg|auto */

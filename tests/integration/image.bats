@@ -217,6 +217,46 @@ uid=1000(app) gid=1000(app) groups=2000(extra)
 bar 1 /home/app $ID"
 }
 
+@test "image: the user is resolved in /etc as the overlay shows it (override, whiteout, opaque dir, symlink)" {
+	# create --image reads etc/passwd and etc/group straight from the layer dirs (the overlay is
+	# built meanwhile) unless a symlink is in the way: then through the mounted overlay
+	local w=$TESTDIR/u name
+	mkdir -p "$w"
+	cp -a "$FIX/oci-base" "$w/oci"
+	mktar "$w/over.tar" "f:etc/passwd:app:x:1500:1501::/home/over:/bin/sh
+"
+	mktar "$w/wh.tar" "f:etc/.wh.passwd:"
+	mktar "$w/opq.tar" d:etc "f:etc/.wh..wh..opq:" "f:etc/group:root:x:0:
+"
+	mktar "$w/sym.tar" d:alt "f:alt/passwd:app:x:1600:1601::/home/sym:/bin/sh
+" "f:alt/group:root:x:0:
+" l:etc:alt
+	for name in over wh opq sym; do
+		umoci tag --image "$w/oci:v1" $name
+		umoci raw add-layer --image "$w/oci:$name" "$w/$name.tar"
+		silo_img image import "$w/oci:$name" --name u:$name
+		assert_success
+	done
+	ns_run 'for n in over sym; do
+			$S create --image u:$n --net none -u app $ID-$n </dev/null >/dev/null || exit 1
+			jq -r "[.process.user.uid, .process.user.gid, (.process.env[] | select(startswith(\"HOME=\")))] | join(\" \")" \
+				$DATA/containers/$ID-$n/config.json
+			$S delete --force $ID-$n || exit 2
+		done
+		for n in wh opq; do
+			$S create --image u:$n --net none -u app $ID-$n </dev/null 2>&1 && exit 3
+			$S create --image u:$n --net none $ID-$n </dev/null >/dev/null || exit 4
+			$S delete --force $ID-$n || exit 5
+		done
+		[ -z "$(ls -A $DATA/containers)" ] || exit 6
+		exit 0'
+	assert_success
+	assert_output "1500 1501 HOME=/home/over
+1600 1601 HOME=/home/sym
+silo: user 'app' not found in the image's /etc/passwd
+silo: user 'app' not found in the image's /etc/passwd"
+}
+
 @test "image: OCI archive, docker-archive (skopeo), legacy docker save (gzip+zstd), docker 25 layout" {
 	silo_img image import "$FIX/oci.tar:v1" --name arch:1
 	assert_success
