@@ -157,9 +157,9 @@ static void push_lowers(const char *root, char *const *diff_ids, char ***lowers)
  */
 static bool dir_opaque(int dfd)
 {
-        char v[2] = {0};
-        return fgetxattr(dfd, "trusted.overlay.opaque", v, sizeof(v)) > 0 ||
-               fgetxattr(dfd, "user.overlay.opaque", v, sizeof(v)) > 0;
+        char v[2] = {0}, u[2] = {0}; /* "y"; ("x" marks a dir holding xattr whiteouts: not opaque) */
+        return (fgetxattr(dfd, "trusted.overlay.opaque", v, sizeof(v)) > 0 && v[0] == 'y') ||
+               (fgetxattr(dfd, "user.overlay.opaque", u, sizeof(u)) > 0 && u[0] == 'y');
 }
 
 static int layer_lookup(const char *layer, const char *rel, char **ret)
