@@ -962,7 +962,8 @@ int silo_container_restore(const struct silo_context *ctx, const struct silo_cre
                 return r;
         }
         flock(c.dirfd, LOCK_UN);
-        r = foreground_wait(&c, &mask, ret_status, err);
+        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
+                      : foreground_wait(&c, &mask, ret_status, err);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r < 0)
                 return r;

@@ -448,9 +448,9 @@ int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_err
         }
         if ((p.netdev != NULL) != rc->m.net) {
                 r = silo_error_set(err, 0,
-                                   "/annotations/run.silo.network: the snapshot's VM %s a network "
+                                   "/annotations/run.silo.network: the snapshot's VM has %s network "
                                    "device, this bundle asks for %s",
-                                   rc->m.net ? "has" : "has no", p.netdev ? "one" : "none");
+                                   rc->m.net ? "a" : "no", p.netdev ? "one" : "none");
                 goto out;
         }
         /* the very machine that was saved */
