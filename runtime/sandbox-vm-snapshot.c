@@ -48,7 +48,7 @@ struct snap_meta {
         char initrd[128];
         char kver[128];
         uint64_t mib, cpus;
-        bool net;
+        int net; /* 0: no NIC, 1: slirp, 2: tap (bridge IP) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -150,8 +150,8 @@ static int running_machine(pid_t vmm, struct snap_meta *m, char **ret_kernel, si
                         silo_parse_u64(next, &m->mib);
                 else if (has_next && strcmp(a, "-smp") == 0)
                         silo_parse_u64(next, &m->cpus);
-                else if (strcmp(a, "-netdev") == 0)
-                        m->net = true;
+                else if (has_next && strcmp(a, "-netdev") == 0)
+                        m->net = silo_str_has_prefix(next, "tap,") ? 2 : 1;
                 i += strlen(a) + 1;
         }
         if (*ret_kernel == NULL || initrd == NULL || m->mib == 0 || m->cpus == 0)
@@ -317,6 +317,10 @@ static int vm_dump(struct silo_container *c, const char *status, void *data, sil
         if (strcmp(status, "running") != 0)
                 return silo_error_set(err, 0, "Container cannot be checkpointed in %s state", status);
         r = running_machine(c->state->pid, &m, &kernel, err);
+        if (r == 0 && m.net == 2)
+                r = silo_error_set(err, EOPNOTSUPP,
+                                   "checkpoint: a vm container on a bridge network (the guest holds the "
+                                   "container's IP lease) is not supported yet");
         if (r == 0)
                 r = kernel_sha(kernel, m.kernel_sha, err);
         if (r == 0)

@@ -39,6 +39,7 @@
 #include "../vm/supervisor.h"
 #include "../vm/vm.h"
 #include "log.h"
+#include "network.h"
 #include "sandbox.h"
 #include "sandbox-vm.h"
 #include "terminal.h"
@@ -180,7 +181,7 @@ static void process_config(const struct silo_process *p, struct silo_buf *b)
         }
 }
 
-static void build_config(const struct silo_container *c, struct silo_buf *b)
+static void build_config(const struct silo_container *c, const struct vm_plan *p, struct silo_buf *b)
 {
         const struct silo_resources *r = resources(c);
         char num[64];
@@ -188,9 +189,12 @@ static void build_config(const struct silo_container *c, struct silo_buf *b)
         process_config(c->spec->process, b);
         if (c->spec->hostname && *c->spec->hostname)
                 kv(b, "hostname", c->spec->hostname);
-        if (c->spec->annotations && annotation(c->spec, "run.silo.network") &&
-            strcmp(annotation(c->spec, "run.silo.network"), "bridge") == 0)
+        if (p->tap) {
+                _cleanup_free_ char *net = silo_vm_tap_net_config(p);
+                kv(b, "net", net);
+        } else if (p->netdev) {
                 kv(b, "net", "10.0.2.15 255.255.255.0 10.0.2.2"); /* slirp's defaults */
+        }
         if (memory_limit(c)) {
                 snprintf(num, sizeof(num), "%lld", (long long)memory_limit(c));
                 kv(b, "memory", num);
@@ -405,7 +409,11 @@ void silo_vm_plan_argv(struct vm_plan *p)
                 A("-netdev");
                 A(p->netdev);
                 A("-device");
-                A("virtio-net-device,netdev=n0");
+                if (p->tap) /* one MAC per lease: guests share the silo bridge */
+                        AF("virtio-net-device,netdev=n0,mac=52:54:%02x:%02x:%02x:%02x", p->ip >> 24,
+                           (p->ip >> 16) & 0xff, (p->ip >> 8) & 0xff, p->ip & 0xff);
+                else
+                        A("virtio-net-device,netdev=n0");
         }
         A("-chardev");
         A("socket,id=ctl,fd=3");
@@ -426,7 +434,8 @@ void silo_vm_plan_argv(struct vm_plan *p)
 }
 
 /*
- * Networking (run.silo.network=bridge, as for the namespace backend): a user-mode (slirp) NIC
+ * Networking (run.silo.network=bridge, as for the namespace backend): with a lease (a new netns
+ * in the spec), the container's IP on a tap (sandbox-vm-net.c); otherwise a user-mode (slirp) NIC
  * with restrict=on -- the guest reaches nothing outside, no host link, route or firewall rule
  * is touched -- and each published port (run.silo.ports) as a hostfwd, listening in the
  * caller's network namespace.
@@ -441,6 +450,9 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
 
         if (net == NULL || strcmp(net, "bridge") != 0)
                 return 0;
+        r = silo_vm_plan_tap(c, p, err); /* a bridge lease: the guest gets the container's IP */
+        if (r != 0)
+                return r < 0 ? r : 0;
         r = silo_net_parse_ports(annotation(c->spec, "run.silo.ports"), &ports, &n, err);
         if (r < 0)
                 return silo_error_wrap(err, "/annotations/run.silo.ports");
@@ -583,7 +595,8 @@ int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct sil
                     .config = config ? config->data : NULL,
                     .config_len = config ? config->len : 0,
                     .boot_timeout_ms = (long)p->boot_timeout_ms,
-                    .keep_netns = p->netdev != NULL,
+                    .keep_netns = p->netdev != NULL && !p->tap,
+                    .tap = p->tap,
                     .tty_fd = tty_peer,
                     .incoming_fd = incoming_fd,
                     .qmp_path = p->qmp,
@@ -637,6 +650,14 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                                       "/annotations/run.silo.network: '%s' is not supported by the vm "
                                       "sandbox (bridge or none)",
                                       net);
+        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
+         * that IP: sandbox-vm-net.c); a netns by path keeps slirp */
+        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
+        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path)) {
+                r = silo_network_prepare(c, err);
+                if (r < 0)
+                        return r;
+        }
         r = silo_vm_plan(c, &p, err);
         if (r < 0)
                 goto out;
@@ -646,8 +667,10 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         r = make_rootfs_image(c, &p, err);
         if (r < 0)
                 goto out;
-        build_config(c, &config);
+        build_config(c, &p, &config);
         r = silo_vm_launch(c, &p, &config, -1, err);
+        if (r == 0 && p.tap)
+                r = silo_sandbox_vm_network_attach(c, &p, err);
 out:
         silo_buf_free(&config);
         silo_vm_plan_free(&p);

@@ -17,6 +17,9 @@ struct vm_plan {
         uint64_t mib, cpus, boot_timeout_ms;
         bool kvm;
         bool incoming; /* restore: -incoming fd:4 (the supervisor's incoming_fd) */
+        bool tap;      /* bridge-IP mode (sandbox-vm-net.c): the guest owns ip/prefix, via gw */
+        uint32_t ip, gw;
+        unsigned prefix;
         char **argv;
 };
 
@@ -32,5 +35,11 @@ int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_er
 int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct silo_buf *config,
                    int incoming_fd, silo_error_t *err);
 int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err);
+
+/* sandbox-vm-net.c: 1 and p set up for a tap NIC when the container holds a bridge lease, else 0 */
+int silo_vm_plan_tap(const struct silo_container *c, struct vm_plan *p, silo_error_t *err);
+char *silo_vm_tap_net_config(const struct vm_plan *p);
+/* create's network attach for a vm container: the namespace backend's, then the tap bridged in */
+int silo_sandbox_vm_network_attach(struct silo_container *c, const struct vm_plan *p, silo_error_t *err);
 
 #endif

@@ -32,6 +32,8 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -113,6 +115,39 @@ static void vmm_reason(const struct silo_vm_super *a, char *out, size_t n)
                 snprintf(out, n, "no message from qemu or the guest");
 }
 
+/* tap0 in the VMM's fresh netns (silo bridges it to eth0 later: sandbox-vm-net.c), as fd 5 for
+ * qemu's -netdev tap,fd=5; lo up.  Needs CAP_NET_ADMIN, i.e. runs before the caps go. */
+static int make_tap(silo_error_t *err)
+{
+        struct ifreq ifr = {0};
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), s;
+
+        if (fd < 0)
+                return silo_error_set(err, errno, "open '/dev/net/tun'");
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "tap0");
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+                return silo_error_set(err, errno, "TUNSETIFF 'tap0'");
+        if (fd == 5 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 5) < 0) /* dup2 clears FD_CLOEXEC */
+                return silo_error_set(err, errno, "tap fd");
+        if (fd != 5)
+                close(fd);
+        s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return silo_error_set(err, errno, "socket");
+        for (int i = 0; i < 2; i++) {
+                struct ifreq up = {0};
+                snprintf(up.ifr_name, sizeof(up.ifr_name), "%s", i ? "tap0" : "lo");
+                if (ioctl(s, SIOCGIFFLAGS, &up) < 0 ||
+                    (up.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &up) < 0)) {
+                        close(s);
+                        return silo_error_set(err, errno, "bring '%s' up", up.ifr_name);
+                }
+        }
+        close(s);
+        return 0;
+}
+
 /*
  * The VMM's jail: its own ipc/uts/mount (and, unless slirp must listen on the host's ports,
  * network) namespaces, no capabilities at all (it still runs as uid 0 and so owns the root-owned
@@ -128,6 +163,8 @@ static int jail(const struct silo_vm_super *a, silo_error_t *err)
                 return silo_error_set(err, errno, "vm: unshare the VMM's namespaces");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return silo_error_set(err, errno, "vm: make the VMM's mounts private");
+        if (a->tap && make_tap(err) < 0)
+                return silo_error_wrap(err, "vm: the guest's tap device");
         if (silo_caps_drop_bounding(&none, err) < 0 || silo_caps_apply(&none, err) < 0)
                 return silo_error_wrap(err, "vm: drop the VMM's capabilities");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
