@@ -189,6 +189,8 @@ static void build_config(const struct silo_container *c, const struct vm_plan *p
         process_config(c->spec->process, b);
         if (c->spec->hostname && *c->spec->hostname)
                 kv(b, "hostname", c->spec->hostname);
+        if (c->spec->root.readonly)
+                kv(b, "readonly", "1");
         if (p->tap) {
                 _cleanup_free_ char *net = silo_vm_tap_net_config(p);
                 kv(b, "net", net);
