@@ -68,11 +68,11 @@ vm_gone() {
 	vm_gone
 }
 
-@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits) and stdin" {
+@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits, read-only root) and stdin" {
 	update_config '.process.env += ["FOO=bar baz"] | .process.cwd = "/work" |
 		.process.user = {"uid": 1000, "gid": 1001} | .hostname = "vmhost" |
-		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}]'
-	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; cat'
+		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}] | .root.readonly = true'
+	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; while read -r d m t o r; do [ "$m" = / ] && [ "$t" = erofs ] && echo "root ${o%%,*}"; done </proc/mounts; cat'
 	run bash -c 'echo from-stdin | "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1 2>/dev/null'
 	assert_success
 	assert_output "bar baz
@@ -82,6 +82,7 @@ vm_gone() {
 vmhost
 123
 321
+root ro
 from-stdin"
 }
 
