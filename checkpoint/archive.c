@@ -8,6 +8,8 @@
  *   config.dump         {"id", "runtime", "bundle", "rootfsImageName", "checkpointedTime", ...}
  *   network.status      silo's network attachment (bridge, address, published ports), when any
  *   rootfs-diff.tar     a container run from an image: its overlay upper dir as an OCI layer
+ *   checkpoint/vm.json  instead of CRIU images: a VM snapshot (vm.state, rootfs.erofs beside it;
+ *                       config.dump says "sandbox":"vm"), restored by sandbox-vm-snapshot.c
  *   dump.log            CRIU's log
  *
  * Invariants:
@@ -228,11 +230,13 @@ int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err)
         if (r == 0 && ar != ARCHIVE_EOF)
                 r = silo_error_set(err, SA(archive_errno)(a), "--import: '%s': %s", in,
                                    SA(archive_error_string)(a));
+        /* checkpoint/vm.json marks a VM snapshot (runtime/sandbox-vm-snapshot.c): no CRIU images */
         if (r == 0 && (faccessat(dirfd, "spec.dump", F_OK, 0) < 0 ||
-                       faccessat(dirfd, "checkpoint/inventory.img", F_OK, 0) < 0))
+                       (faccessat(dirfd, "checkpoint/inventory.img", F_OK, 0) < 0 &&
+                        faccessat(dirfd, "checkpoint/vm.json", F_OK, 0) < 0)))
                 r = silo_error_set(err, EINVAL,
                                    "--import: '%s' is not a checkpoint archive "
-                                   "(no spec.dump or checkpoint/inventory.img)",
+                                   "(no spec.dump, or neither checkpoint/inventory.img nor checkpoint/vm.json)",
                                    in);
 out:
         SA(archive_read_free)(a);

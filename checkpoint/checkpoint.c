@@ -43,6 +43,7 @@
 #include "../runtime/log.h"
 #include "../runtime/network.h"
 #include "../runtime/sandbox.h"
+#include "../runtime/sandbox-vm-snapshot.h"
 #include "../runtime/spec.h"
 #include "../runtime/util.h"
 
@@ -503,7 +504,9 @@ int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts 
         _cleanup_free_ char *tmp = NULL;
         int r = check_opts(o, err);
 
-        if (r == 0)
+        if (r == 0 && (r = silo_vm_checkpoint(ctx, o, err)) != 1) /* vm sandbox: the VMM's snapshot */
+                return r;
+        if (r == 1)
                 r = silo_criu_dl_load(err);
         if (r < 0)
                 return r;
@@ -833,6 +836,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         int r = check_opts(o, err);
 
         *ret_status = 0;
+        if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox */
+                return silo_vm_restore(ctx, o, ret_status, err);
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r == 0 && o->import_path) {
@@ -844,6 +849,11 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                         if (bundle)
                                 oo.bundle = bundle;
                 }
+        }
+        if (r == 0 && silo_vm_snapshot_in(oo.image_path)) { /* an imported VM snapshot */
+                r = silo_vm_restore(ctx, &oo, ret_status, err);
+                silo_rm_rf_at(AT_FDCWD, tmp);
+                return r;
         }
         if (r < 0)
                 return r;

@@ -106,6 +106,9 @@ int silo_net_release(const char *lease_root, const char *bridge, const char *id,
 struct mnl_socket;
 int silo_rtnl_open(int netns_fd, struct mnl_socket **ret, silo_error_t *err); /* netns_fd -1: ours */
 void silo_rtnl_close(struct mnl_socket *nl);
+/* vm sandbox bridge mode */
+int silo_rtnl_link_set_master(struct mnl_socket *nl, int ifindex, int master, silo_error_t *err);
+int silo_rtnl_addr_del(struct mnl_socket *nl, int ifindex, uint32_t ip, unsigned prefix, silo_error_t *err);
 /* ifindex, 0 when absent; *ret_up tells IFF_UP */
 int silo_rtnl_link_index(struct mnl_socket *nl, const char *name, bool *ret_up, silo_error_t *err);
 int silo_rtnl_bridge_add(struct mnl_socket *nl, const char *name, silo_error_t *err);

@@ -256,3 +256,39 @@ int silo_net_sysctl(const char *key, const char *value, silo_error_t *err)
         _cleanup_free_ char *path = silo_xasprintf("/proc/sys/net/%s", key);
         return silo_write_file_at(AT_FDCWD, path, value, strlen(value), err);
 }
+
+/* For the vm sandbox's bridge mode (runtime/sandbox-vm-net.c): enslave a link, drop an address. */
+int silo_rtnl_link_set_master(struct mnl_socket *nl, int ifindex, int master, silo_error_t *err)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct ifinfomsg *ifi;
+        struct nlmsghdr *nlh = msg_link(buf, RTM_NEWLINK, 0, &ifi);
+        int r;
+
+        ifi->ifi_index = ifindex;
+        mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+        r = talk(nl, nlh, NULL, NULL);
+        if (r < 0)
+                return silo_error_set(err, -r, "attach link %d to bridge %d", ifindex, master);
+        return 0;
+}
+
+int silo_rtnl_addr_del(struct mnl_socket *nl, int ifindex, uint32_t ip, unsigned prefix, silo_error_t *err)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE], s[16];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct ifaddrmsg *ifa;
+        int r;
+
+        nlh->nlmsg_type = RTM_DELADDR;
+        nlh->nlmsg_flags = NLM_F_REQUEST;
+        ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+        ifa->ifa_family = AF_INET;
+        ifa->ifa_prefixlen = (unsigned char)prefix;
+        ifa->ifa_index = (unsigned)ifindex;
+        mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(ip));
+        r = talk(nl, nlh, NULL, NULL);
+        if (r < 0 && r != -EADDRNOTAVAIL)
+                return silo_error_set(err, -r, "remove address %s/%u", silo_net_ip_str(ip, s), prefix);
+        return 0;
+}

@@ -354,7 +354,9 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         }
 
         if (o->spawn) { /* restore: the spawn step wires the network itself */
-                r = vm ? silo_error_set(err, EOPNOTSUPP, "restore: not supported for the vm sandbox")
+                r = vm && o->spawn != silo_sandbox_vm_restore_spawn
+                        ? silo_error_set(err, EOPNOTSUPP, "restore: not a VM snapshot, but the bundle asks for "
+                                                          "the vm sandbox")
                        : c->state->systemd_cgroup
                            ? silo_error_set(err, EOPNOTSUPP, "restore: not supported with --systemd-cgroup yet")
                            : o->spawn(c, o->spawn_data, err);
@@ -965,7 +967,8 @@ int silo_container_restore(const struct silo_context *ctx, const struct silo_cre
                 return r;
         }
         flock(c.dirfd, LOCK_UN);
-        r = foreground_wait(&c, &mask, ret_status, err);
+        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
+                      : foreground_wait(&c, &mask, ret_status, err);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r < 0)
                 return r;

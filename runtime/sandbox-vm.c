@@ -39,7 +39,9 @@
 #include "../vm/supervisor.h"
 #include "../vm/vm.h"
 #include "log.h"
+#include "network.h"
 #include "sandbox.h"
+#include "sandbox-vm.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -120,7 +122,7 @@ static uint64_t default_cpus(const struct silo_container *c)
 
 /* The VMM must fit in the container's host cgroup: raise its memory limit to guest RAM + the
  * VMM's own overhead; the container's limit proper is enforced inside the guest. */
-static int fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err)
+int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err)
 {
         struct silo_resources *res = NULL;
         const struct silo_resources *r = resources(c);
@@ -179,7 +181,7 @@ static void process_config(const struct silo_process *p, struct silo_buf *b)
         }
 }
 
-static void build_config(const struct silo_container *c, struct silo_buf *b)
+static void build_config(const struct silo_container *c, const struct vm_plan *p, struct silo_buf *b)
 {
         const struct silo_resources *r = resources(c);
         char num[64];
@@ -187,9 +189,14 @@ static void build_config(const struct silo_container *c, struct silo_buf *b)
         process_config(c->spec->process, b);
         if (c->spec->hostname && *c->spec->hostname)
                 kv(b, "hostname", c->spec->hostname);
-        if (c->spec->annotations && annotation(c->spec, "run.silo.network") &&
-            strcmp(annotation(c->spec, "run.silo.network"), "bridge") == 0)
+        if (c->spec->root.readonly)
+                kv(b, "readonly", "1");
+        if (p->tap) {
+                _cleanup_free_ char *net = silo_vm_tap_net_config(p);
+                kv(b, "net", net);
+        } else if (p->netdev) {
                 kv(b, "net", "10.0.2.15 255.255.255.0 10.0.2.2"); /* slirp's defaults */
+        }
         if (memory_limit(c)) {
                 snprintf(num, sizeof(num), "%lld", (long long)memory_limit(c));
                 kv(b, "memory", num);
@@ -247,7 +254,8 @@ static int run_tool(char **argv, const char *pkg, int attach_fd, const char *att
                 if (attach_fd > 0 &&
                     (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
                      move_mount(attach_fd, "", AT_FDCWD, attach_at, MOVE_MOUNT_F_EMPTY_PATH) < 0)) {
-                        dprintf(STDERR_FILENO, "attach the image overlay on '%s': %s", attach_at, strerror(errno));
+                        dprintf(STDERR_FILENO, "attach the image overlay on '%s': %s", attach_at,
+                                strerror(errno));
                         _exit(1);
                 }
                 execvp(argv[0], argv);
@@ -335,16 +343,7 @@ static int pick_accel(const struct silo_container *c, bool *ret_kvm, silo_error_
         return silo_error_set(err, 0, "--vm-accel: '%s' is not kvm, tcg or auto", a);
 }
 
-struct vm_plan {
-        struct silo_vm_assets assets;
-        char *netdev; /* -netdev user,... or NULL: no network */
-        char *dir, *erofs, *log, *console, *sock;
-        uint64_t mib, cpus, boot_timeout_ms;
-        bool kvm;
-        char **argv;
-};
-
-static void plan_free(struct vm_plan *p)
+void silo_vm_plan_free(struct vm_plan *p)
 {
         silo_vm_assets_free(&p->assets);
         free(p->dir);
@@ -352,15 +351,20 @@ static void plan_free(struct vm_plan *p)
         free(p->log);
         free(p->console);
         free(p->sock);
+        free(p->qmp);
         free(p->netdev);
         silo_strv_free(p->argv);
 }
 
-static void build_argv(struct vm_plan *p)
+void silo_vm_plan_argv(struct vm_plan *p)
 {
         char **v = NULL;
         unsigned long khz = p->kvm ? 0 : tsc_khz();
-        char *append = silo_xstrdup("console=ttyS0 quiet loglevel=4 reboot=t panic=-1 pci=off rdinit=/init");
+        char *append;
+
+        silo_strv_free(p->argv);
+        p->argv = NULL;
+        append = silo_xstrdup("console=ttyS0 quiet loglevel=4 reboot=t panic=-1 pci=off rdinit=/init");
 
         if (khz) {
                 char *a2 = silo_xasprintf("%s tsc_early_khz=%lu", append, khz);
@@ -407,19 +411,33 @@ static void build_argv(struct vm_plan *p)
                 A("-netdev");
                 A(p->netdev);
                 A("-device");
-                A("virtio-net-device,netdev=n0");
+                if (p->tap) /* one MAC per lease: guests share the silo bridge */
+                        AF("virtio-net-device,netdev=n0,mac=52:54:%02x:%02x:%02x:%02x", p->ip >> 24,
+                           (p->ip >> 16) & 0xff, (p->ip >> 8) & 0xff, p->ip & 0xff);
+                else
+                        A("virtio-net-device,netdev=n0");
         }
         A("-chardev");
         A("socket,id=ctl,fd=3");
         A("-device");
         A("virtserialport,chardev=ctl,name=silo");
+        /* QMP for whole-VM snapshots (sandbox-vm-snapshot.c); qemu binds it before the guest runs */
+        A("-chardev");
+        AF("socket,id=qmp,path=%s,server=on,wait=off", p->qmp);
+        A("-mon");
+        A("chardev=qmp,mode=control");
+        if (p->incoming) {
+                A("-incoming");
+                A("fd:4");
+        }
 #undef A
 #undef AF
         p->argv = v;
 }
 
 /*
- * Networking (run.silo.network=bridge, as for the namespace backend): a user-mode (slirp) NIC
+ * Networking (run.silo.network=bridge, as for the namespace backend): with a lease (a new netns
+ * in the spec), the container's IP on a tap (sandbox-vm-net.c); otherwise a user-mode (slirp) NIC
  * with restrict=on -- the guest reaches nothing outside, no host link, route or firewall rule
  * is touched -- and each published port (run.silo.ports) as a hostfwd, listening in the
  * caller's network namespace.
@@ -434,6 +452,9 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
 
         if (net == NULL || strcmp(net, "bridge") != 0)
                 return 0;
+        r = silo_vm_plan_tap(c, p, err); /* a bridge lease: the guest gets the container's IP */
+        if (r != 0)
+                return r < 0 ? r : 0;
         r = silo_net_parse_ports(annotation(c->spec, "run.silo.ports"), &ports, &n, err);
         if (r < 0)
                 return silo_error_wrap(err, "/annotations/run.silo.ports");
@@ -450,7 +471,7 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
         return 0;
 }
 
-static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
+int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
 {
         const struct silo_create_opts *o = c->opts;
         _cleanup_free_ char *agent = agent_path();
@@ -483,10 +504,11 @@ static int plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
         p->log = silo_xasprintf("%s/vm.log", p->dir);
         p->console = silo_xasprintf("%s/console.log", p->dir);
         p->sock = silo_xasprintf("%s/vm.sock", p->dir);
+        p->qmp = silo_xasprintf("%s/qmp.sock", p->dir);
         r = plan_net(c, p, err);
         if (r < 0)
                 return r;
-        build_argv(p);
+        silo_vm_plan_argv(p);
         return 0;
 }
 
@@ -498,7 +520,7 @@ static int make_rootfs_image(struct silo_container *c, struct vm_plan *p, silo_e
 }
 
 /* Read the supervisor's verdict: "R<vmm pid>" or "E<message>" (EOF: it died). */
-static int read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
+int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
 {
         char buf[2048];
         size_t len = 0;
@@ -518,34 +540,20 @@ static int read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
         return silo_error_set(err, 0, "vm: the supervisor died while the guest booted");
 }
 
-int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
+/*
+ * Fork the supervisor for plan p and wait for its verdict: the VM is up (booted and READY, or a
+ * snapshot loaded and resumed when incoming_fd >= 0).  Sets c->pid (the VMM), c->pidfd,
+ * c->vm_supervisor and writes <state>/vm.pid.
+ */
+int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct silo_buf *config,
+                   int incoming_fd, silo_error_t *err)
 {
-        struct vm_plan p;
-        struct silo_buf config = {0};
-        int sv[2] = {-1, -1}, notify[2] = {-1, -1}, r;
+        int sv[2] = {-1, -1}, notify[2] = {-1, -1}, r = 0;
         _cleanup_close_ int tty_peer = -1;
         _cleanup_close_ int state_fd = -1;
         pid_t sup, vmm = 0;
 
-        if (c->spec->process == NULL)
-                return silo_error_set(err, 0, "/process: required by the vm sandbox");
-        const char *net = annotation(c->spec, "run.silo.network");
-        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
-                return silo_error_set(err, 0,
-                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
-                                      "sandbox (bridge or none)",
-                                      net);
-        r = plan(c, &p, err);
-        if (r < 0)
-                goto out;
-        r = fit_host_limit(c, p.mib, err);
-        if (r < 0)
-                goto out;
-        r = make_rootfs_image(c, &p, err);
-        if (r < 0)
-                goto out;
-        build_config(c, &config);
-        if (c->spec->process->terminal) {
+        if (c->spec->process->terminal && incoming_fd < 0) {
                 /* a host pty: its master goes where the namespace backend's goes (console
                  * socket, or the foreground run), its raw peer is the supervisor's stdio; the
                  * line discipline that matters is the guest's */
@@ -558,17 +566,18 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
                         goto out;
                 silo_tty_raw(tty_peer, &saved);
         }
-        state_fd = open(p.dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* unlocked: a new open file */
+        state_fd = open(p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC); /* unlocked: a new open file */
         if (state_fd < 0) {
-                r = silo_error_set(err, errno, "open '%s'", p.dir);
+                r = silo_error_set(err, errno, "open '%s'", p->dir);
                 goto out;
         }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(notify, O_CLOEXEC) < 0) {
                 r = silo_error_set(err, errno, "vm: agent channel");
                 goto out;
         }
-        silo_debug("vm: %s, %llu MiB, %llu vCPU, kernel %s", p.kvm ? "kvm" : "tcg", (unsigned long long)p.mib,
-                   (unsigned long long)p.cpus, p.assets.kver);
+        silo_debug("vm: %s, %llu MiB, %llu vCPU, kernel %s%s", p->kvm ? "kvm" : "tcg",
+                   (unsigned long long)p->mib, (unsigned long long)p->cpus, p->assets.kver,
+                   incoming_fd >= 0 ? ", from a snapshot" : "");
         sup = fork();
         if (sup < 0) {
                 r = silo_error_set(err, errno, "vm: fork the supervisor");
@@ -576,20 +585,23 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         }
         if (sup == 0) {
                 struct silo_vm_super a = {
-                    .argv = p.argv,
+                    .argv = p->argv,
                     .vmm_fd = sv[1],
                     .ctl_fd = sv[0],
                     .notify_fd = notify[1],
                     .state_dirfd = state_fd,
                     .cgroup = c->cgroup,
-                    .log_path = p.log,
-                    .console_path = p.console,
-                    .sock_path = p.sock,
-                    .config = config.data,
-                    .config_len = config.len,
-                    .boot_timeout_ms = (long)p.boot_timeout_ms,
-                    .keep_netns = p.netdev != NULL,
+                    .log_path = p->log,
+                    .console_path = p->console,
+                    .sock_path = p->sock,
+                    .config = config ? config->data : NULL,
+                    .config_len = config ? config->len : 0,
+                    .boot_timeout_ms = (long)p->boot_timeout_ms,
+                    .keep_netns = p->netdev != NULL && !p->tap,
+                    .tap = p->tap,
                     .tty_fd = tty_peer,
+                    .incoming_fd = incoming_fd,
+                    .qmp_path = p->qmp,
                 };
                 close(notify[0]);
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
@@ -601,7 +613,7 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
         close(sv[1]);
         close(notify[1]);
         sv[0] = sv[1] = notify[1] = -1;
-        r = read_verdict(notify[0], &vmm, err);
+        r = silo_vm_read_verdict(notify[0], &vmm, err);
         if (r < 0) {
                 while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
                         ;
@@ -623,8 +635,47 @@ out:
                 if (notify[i] >= 0)
                         close(notify[i]);
         }
+        return r;
+}
+
+int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
+{
+        struct vm_plan p;
+        struct silo_buf config = {0};
+        int r;
+
+        if (c->spec->process == NULL)
+                return silo_error_set(err, 0, "/process: required by the vm sandbox");
+        const char *net = annotation(c->spec, "run.silo.network");
+        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
+                return silo_error_set(err, 0,
+                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                      "sandbox (bridge or none)",
+                                      net);
+        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
+         * that IP: sandbox-vm-net.c); a netns by path keeps slirp */
+        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
+        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path)) {
+                r = silo_network_prepare(c, err);
+                if (r < 0)
+                        return r;
+        }
+        r = silo_vm_plan(c, &p, err);
+        if (r < 0)
+                goto out;
+        r = silo_vm_fit_host_limit(c, p.mib, err);
+        if (r < 0)
+                goto out;
+        r = make_rootfs_image(c, &p, err);
+        if (r < 0)
+                goto out;
+        build_config(c, &p, &config);
+        r = silo_vm_launch(c, &p, &config, -1, err);
+        if (r == 0 && p.tap)
+                r = silo_sandbox_vm_network_attach(c, &p, err);
+out:
         silo_buf_free(&config);
-        plan_free(&p);
+        silo_vm_plan_free(&p);
         return r;
 }
 

@@ -97,6 +97,8 @@ __attribute__((noreturn)) void silo_init_main(struct silo_init_args *a);
  * after the VMM is killed, wait for the supervisor), foreground wait (run). */
 int silo_sandbox_vm_wanted(const struct silo_spec *spec, const char *opt, bool *ret, silo_error_t *err);
 int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err);
+/* restore of a VM snapshot: the spawn hook of silo_create_opts (sandbox-vm-snapshot.c) */
+int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_error_t *err);
 int silo_sandbox_vm_kill(struct silo_container *c, int sig, bool started, silo_error_t *err);
 void silo_sandbox_vm_stop(struct silo_container *c);
 int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err);

@@ -62,6 +62,7 @@ struct config {
         char *memory, *pids;
         char *net; /* "ADDRESS NETMASK GATEWAY" for eth0, or NULL: loopback only */
         bool terminal;
+        bool readonly; /* root.readonly: the erofs image is the root, no overlay */
 };
 
 static void write_all(int fd, const void *buf, size_t n)
@@ -274,6 +275,8 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         c->pids = val;
                 } else if (strcmp(key, "net") == 0) {
                         c->net = val;
+                } else if (strcmp(key, "readonly") == 0) {
+                        c->readonly = strcmp(val, "1") == 0;
                 } else if (strcmp(key, "terminal") == 0) {
                         c->terminal = strcmp(val, "1") == 0;
                 }
@@ -293,18 +296,29 @@ static void write_str(const char *path, const char *s)
         close(fd);
 }
 
-static void setup_rootfs(void)
+static void setup_rootfs(const struct config *c)
 {
         struct stat st;
         int i;
 
         for (i = 0; i < 1000 && stat("/dev/vda", &st) < 0; i++)
                 sleep_ms(5);
+        /* a read-only root is the image itself when it has the mount points (/proc, /sys, /dev:
+         * every real image does); otherwise, or writable, overlay(image, tmpfs) */
+        if (c->readonly) {
+                mkmount("/dev/vda", "/newroot", "erofs", MS_RDONLY, NULL);
+                if (stat("/newroot/proc", &st) == 0 && stat("/newroot/sys", &st) == 0 &&
+                    stat("/newroot/dev", &st) == 0)
+                        goto mounted;
+                umount2("/newroot", 0);
+        }
+        load_modules("/modules.rw");
         mkmount("/dev/vda", "/lower", "erofs", MS_RDONLY, NULL);
         mkmount("tmpfs", "/rw", "tmpfs", 0, "mode=0755");
         mkdir("/rw/upper", 0755);
         mkdir("/rw/work", 0755);
         mkmount("overlay", "/newroot", "overlay", 0, "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work");
+mounted:
         mkmount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
         mkmount("sysfs", "/newroot/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
         mkdir("/newroot/dev", 0755);
@@ -712,7 +726,7 @@ int main(void)
         parse_config(buf, h.len, &c); /* c points into buf: kept for the whole VM */
         if (c.net)
                 load_modules("/modules.net"); /* from the initramfs: before the switch */
-        setup_rootfs();
+        setup_rootfs(&c);
         setup_net(&c);
         setup_cgroup(&c);
         errno = 0;

@@ -4,7 +4,7 @@
  *   vmlinux-<h>   the ELF kernel extracted from a bzImage (its PVH note lets qemu jump straight
  *                 into 64-bit code: ~2 s less per boot under TCG than the guest decompressing
  *                 itself); h = sha256 of the bzImage's path, size, mtime and inode
- *   initrd-<h>    newc cpio: /init = silo-vm-agent, /modules and /modules.net (load order),
+ *   initrd-<h>    newc cpio: /init = silo-vm-agent, /modules, /modules.net, /modules.rw (load order),
  *                 /lib/<module>.ko,
  *                 /dev/console; h = sha256 of the agent, the modules and the kernel version
  *
@@ -30,10 +30,13 @@
 
 /* Modules the agent needs, beyond what the Debian kernel has built in (crc32c_generic: a soft
  * dependency of libcrc32c, which erofs needs; modules.dep does not list it). */
-static const char *const guest_modules[] = {"virtio_mmio",    "virtio_blk", "virtio_console",
-                                            "crc32c_generic", "erofs",      "overlay"};
+static const char *const guest_modules[] = {"virtio_mmio", "virtio_blk", "virtio_console", "crc32c_generic",
+                                            "erofs"};
 /* Loaded only when the container has a network (/modules.net): ~30 ms less per boot without. */
 static const char *const net_modules[] = {"virtio_net"};
+/* Loaded only for a writable root (/modules.rw: the tmpfs-upper overlay); a read-only root is
+ * the erofs image itself (one insmod and two mounts less). */
+static const char *const rw_modules[] = {"overlay"};
 
 #define MAX_KERNEL (512u << 20)
 
@@ -258,8 +261,8 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
         _cleanup_free_ char *dep_path = silo_xasprintf("/lib/modules/%s/modules.dep", kver), *dep = NULL;
         _cleanup_free_ unsigned char *agent_bin = NULL;
         _cleanup_strv_free_ char **order = NULL;
-        struct silo_buf mods = {0}, list = {0}, list_net = {0}, cpio = {0};
-        size_t n_base;
+        struct silo_buf mods = {0}, list = {0}, list_net = {0}, list_rw = {0}, cpio = {0};
+        size_t n_base, n_net;
         struct silo_sha256 *h;
         struct lzma_api a;
         bool have_lzma = false;
@@ -277,6 +280,9 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
         n_base = silo_strv_len(order);
         for (size_t i = 0; i < ARRAY_SIZE(net_modules); i++)
                 add_module(dep, kver, net_modules[i], &order);
+        n_net = silo_strv_len(order);
+        for (size_t i = 0; i < ARRAY_SIZE(rw_modules); i++)
+                add_module(dep, kver, rw_modules[i], &order);
 
         h = silo_sha256_new();
         silo_sha256_update(h, kver, strlen(kver) + 1);
@@ -314,10 +320,14 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
                 cpio_add(&cpio, dst, S_IFREG | 0644, 0, 0, plain ? plain : ko, n);
                 silo_sha256_update(h, plain ? plain : ko, n);
                 free(plain);
-                silo_buf_printf((size_t)(o - order) < n_base ? &list : &list_net, "%s\n", name);
+                silo_buf_printf((size_t)(o - order) < n_base  ? &list
+                                : (size_t)(o - order) < n_net ? &list_net
+                                                              : &list_rw,
+                                "%s\n", name);
         }
         cpio_add(&cpio, "modules", S_IFREG | 0644, 0, 0, list.data, list.len);
         cpio_add(&cpio, "modules.net", S_IFREG | 0644, 0, 0, list_net.data, list_net.len);
+        cpio_add(&cpio, "modules.rw", S_IFREG | 0644, 0, 0, list_rw.data, list_rw.len);
         cpio_add(&cpio, "TRAILER!!!", 0, 0, 0, NULL, 0);
         silo_sha256_final(h, digest);
         h = NULL;
@@ -334,6 +344,7 @@ out:
         free(mods.data);
         free(list.data);
         free(list_net.data);
+        free(list_rw.data);
         free(cpio.data);
         if (r < 0) {
                 free(*ret);

@@ -13,6 +13,10 @@
  *      the container's status (a foreground `run` waits for exactly that);
  *   5. serves `silo exec` on <state>/vm.sock: each connection is one exec session, its frames
  *      forwarded under a session id of its own (vm/proto.h).
+ * Restore of a VM snapshot (runtime/sandbox-vm-snapshot.c) replaces 2 and 3: the VMM loads the
+ * saved guest from fd 4 (-incoming fd:4); once qemu says the migration is in, the supervisor
+ * resumes the guest through QMP (`cont`), tells silo "R<vmm pid>" and goes on with 4 and 5: the
+ * guest agent never noticed, its process is already running.
  *
  * Invariants: the supervisor holds no flock (it opens its own state dir fd, never the locked
  * one) and no file in the state dir except the fifo it opens; when the VMM dies it exits, so
@@ -28,6 +32,8 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -41,6 +47,7 @@
 #include "../runtime/caps.h"
 #include "../runtime/util.h"
 #include "proto.h"
+#include "qmp.h"
 #include "supervisor.h"
 #include "vm.h"
 
@@ -108,6 +115,39 @@ static void vmm_reason(const struct silo_vm_super *a, char *out, size_t n)
                 snprintf(out, n, "no message from qemu or the guest");
 }
 
+/* tap0 in the VMM's fresh netns (silo bridges it to eth0 later: sandbox-vm-net.c), as fd 5 for
+ * qemu's -netdev tap,fd=5; lo up.  Needs CAP_NET_ADMIN, i.e. runs before the caps go. */
+static int make_tap(silo_error_t *err)
+{
+        struct ifreq ifr = {0};
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), s;
+
+        if (fd < 0)
+                return silo_error_set(err, errno, "open '/dev/net/tun'");
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "tap0");
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+                return silo_error_set(err, errno, "TUNSETIFF 'tap0'");
+        if (fd == 5 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 5) < 0) /* dup2 clears FD_CLOEXEC */
+                return silo_error_set(err, errno, "tap fd");
+        if (fd != 5)
+                close(fd);
+        s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return silo_error_set(err, errno, "socket");
+        for (int i = 0; i < 2; i++) {
+                struct ifreq up = {0};
+                snprintf(up.ifr_name, sizeof(up.ifr_name), "%s", i ? "tap0" : "lo");
+                if (ioctl(s, SIOCGIFFLAGS, &up) < 0 ||
+                    (up.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &up) < 0)) {
+                        close(s);
+                        return silo_error_set(err, errno, "bring '%s' up", up.ifr_name);
+                }
+        }
+        close(s);
+        return 0;
+}
+
 /*
  * The VMM's jail: its own ipc/uts/mount (and, unless slirp must listen on the host's ports,
  * network) namespaces, no capabilities at all (it still runs as uid 0 and so owns the root-owned
@@ -123,6 +163,8 @@ static int jail(const struct silo_vm_super *a, silo_error_t *err)
                 return silo_error_set(err, errno, "vm: unshare the VMM's namespaces");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return silo_error_set(err, errno, "vm: make the VMM's mounts private");
+        if (a->tap && make_tap(err) < 0)
+                return silo_error_wrap(err, "vm: the guest's tap device");
         if (silo_caps_drop_bounding(&none, err) < 0 || silo_caps_apply(&none, err) < 0)
                 return silo_error_wrap(err, "vm: drop the VMM's capabilities");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -146,7 +188,12 @@ static __attribute__((noreturn)) void exec_vmm(const struct silo_vm_super *a)
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null >= 0)
                 dup2(null, STDIN_FILENO);
-        if (dup2(a->vmm_fd, 3) < 0) /* dup2 clears FD_CLOEXEC */
+        /* out of the way first: either may be 3 or 4 */
+        int chan = fcntl(a->vmm_fd, F_DUPFD_CLOEXEC, 10);
+        int in = a->incoming_fd >= 0 ? fcntl(a->incoming_fd, F_DUPFD_CLOEXEC, 10) : -1;
+        if (chan < 0 || (a->incoming_fd >= 0 && in < 0))
+                _exit(127);
+        if (dup2(chan, 3) < 0 || (in >= 0 && dup2(in, 4) < 0)) /* dup2 clears FD_CLOEXEC */
                 _exit(127);
         /* the container's limits hold for the VMM (guest RAM is sized to fit in them) */
         if ((a->cgroup && silo_cgroup_enter(a->cgroup, getpid(), &e) < 0) || jail(a, &e) < 0) {
@@ -209,6 +256,61 @@ vmm_gone:
         vmm = -1;
         vmm_reason(a, reason, sizeof(reason));
         notify_error(a->notify_fd, "vm: the VMM exited before the guest was ready: %s", reason);
+        return -1;
+}
+
+/* Restore: wait until qemu has loaded the snapshot, then resume the guest.  0, or -1 after
+ * telling silo why. */
+static int resume(const struct silo_vm_super *a, int pidfd)
+{
+        long deadline = now_ms() + a->boot_timeout_ms;
+        silo_error_t e = NULL;
+        char reason[1024];
+        int q, r = 0;
+
+        q = silo_qmp_connect(a->qmp_path, (int)a->boot_timeout_ms, pidfd, &e);
+        if (q < 0)
+                goto fail;
+        for (;;) {
+                yajl_val v = NULL;
+                struct pollfd p = {pidfd, POLLIN, 0};
+                r = silo_qmp_exec(q, "{\"execute\":\"query-status\"}", -1, 10000, &v, &e);
+                if (r < 0)
+                        break;
+                const char *st = silo_qmp_return_str(v, "status");
+                bool loading = st && strcmp(st, "inmigrate") == 0;
+                bool running = st && strcmp(st, "running") == 0;
+                yajl_tree_free(v);
+                if (running)
+                        break;
+                if (!loading) { /* the snapshot was taken stopped: it comes back paused */
+                        r = silo_qmp_exec(q, "{\"execute\":\"cont\"}", -1, 10000, NULL, &e);
+                        break;
+                }
+                if (now_ms() >= deadline) {
+                        r = silo_error_set(&e, ETIMEDOUT, "loading the snapshot took more than %ld ms",
+                                           a->boot_timeout_ms);
+                        break;
+                }
+                if (poll(&p, 1, 20) > 0)
+                        break; /* qemu exited: its log says why */
+        }
+        close(q);
+        if (r == 0 && waitpid(vmm, NULL, WNOHANG) == 0)
+                return 0;
+fail:
+        /* qemu refuses a snapshot it cannot load by exiting: give it a moment to say so */
+        if (poll(&(struct pollfd){pidfd, POLLIN, 0}, 1, 1000) > 0) {
+                while (waitpid(vmm, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                vmm = -1;
+                vmm_reason(a, reason, sizeof(reason));
+                notify_error(a->notify_fd, "vm: restore: the VMM exited while loading the snapshot: %s",
+                             reason);
+        } else {
+                notify_error(a->notify_fd, "vm: restore: %s", e ? e->msg : "resume failed");
+        }
+        silo_error_free(&e);
         return -1;
 }
 
@@ -456,15 +558,22 @@ void silo_vm_supervise(const struct silo_vm_super *a)
                 notify_error(a->notify_fd, "vm: exec socket '%s': %s", a->sock_path, strerror(errno));
                 stop_vmm_and_exit(1);
         }
-        if (boot(a, pidfd) < 0)
+        if (a->incoming_fd >= 0) {
+                close(a->incoming_fd);
+                if (resume(a, pidfd) < 0)
+                        stop_vmm_and_exit(1);
+        } else if (boot(a, pidfd) < 0) {
                 stop_vmm_and_exit(1);
+        }
         snprintf(ok, sizeof(ok), "R%d", (int)vmm);
         (void)silo_write_all(a->notify_fd, ok, strlen(ok));
         close(a->notify_fd);
-        if (wait_start(a) < 0)
-                stop_vmm_and_exit(255);
-        if (silo_vm_send(a->ctl_fd, SILO_VM_START, 0, NULL, 0) < 0)
-                stop_vmm_and_exit(255);
+        if (a->incoming_fd < 0) {
+                if (wait_start(a) < 0)
+                        stop_vmm_and_exit(255);
+                if (silo_vm_send(a->ctl_fd, SILO_VM_START, 0, NULL, 0) < 0)
+                        stop_vmm_and_exit(255);
+        }
         if (a->tty_fd >= 0)
                 send_winsize(a->ctl_fd);
         relay(a, pidfd, lfd);

@@ -22,7 +22,12 @@ struct silo_vm_super {
         size_t config_len;
         long boot_timeout_ms;
         bool keep_netns; /* published ports: slirp listens in the caller's netns */
+        bool tap;        /* bridge-IP mode: tap0 in the VMM's own netns, its fd 5 */
         int tty_fd;      /* process.terminal: the host pty's peer (raw), else -1 */
+        /* restore of a VM snapshot: the saved migration stream (the VMM's fd 4, -incoming fd:4),
+         * else -1; the guest is resumed through QMP at qmp_path instead of booted */
+        int incoming_fd;
+        const char *qmp_path;
 };
 
 /* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internals of the VM sandbox shared by sandbox-vm.c (create) and sandbox-vm-snapshot.c
+ * (checkpoint/restore through qemu's migration).  Not part of the runtime's interface. */
+#ifndef SILO_SANDBOX_VM_H
+#define SILO_SANDBOX_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../vm/vm.h"
+#include "container.h"
+#include "util.h"
+
+struct vm_plan {
+        struct silo_vm_assets assets;
+        char *netdev; /* -netdev user,... or NULL: no network */
+        char *dir, *erofs, *log, *console, *sock, *qmp;
+        uint64_t mib, cpus, boot_timeout_ms;
+        bool kvm;
+        bool incoming; /* restore: -incoming fd:4 (the supervisor's incoming_fd) */
+        bool tap;      /* bridge-IP mode (sandbox-vm-net.c): the guest owns ip/prefix, via gw */
+        uint32_t ip, gw;
+        unsigned prefix;
+        char **argv;
+};
+
+/* Everything create derives from the container (sizes, accel, assets, paths, network, argv). */
+int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err);
+/* (Re)build p->argv from p's fields. */
+void silo_vm_plan_argv(struct vm_plan *p);
+void silo_vm_plan_free(struct vm_plan *p);
+/* Raise the container cgroup's memory limit so the VMM fits (guest RAM + overhead). */
+int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err);
+/* Start the supervisor + VMM and wait until the guest is up; incoming_fd >= 0: load that
+ * snapshot instead of booting (config unused). */
+int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct silo_buf *config,
+                   int incoming_fd, silo_error_t *err);
+int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err);
+
+/* sandbox-vm-net.c: 1 and p set up for a tap NIC when the container holds a bridge lease, else 0 */
+int silo_vm_plan_tap(const struct silo_container *c, struct vm_plan *p, silo_error_t *err);
+char *silo_vm_tap_net_config(const struct vm_plan *p);
+/* create's network attach for a vm container: the namespace backend's, then the tap bridged in */
+int silo_sandbox_vm_network_attach(struct silo_container *c, const struct vm_plan *p, silo_error_t *err);
+
+#endif
