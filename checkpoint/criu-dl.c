@@ -1,13 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Lazy loading of libcriu (see criu-dl.h for why). */
+/* Lazy loading of silo-criu.so, CRIU's RPC client (see criu-dl.h for why). */
 #include "config.h"
 #include <dlfcn.h>
 #include <stdbool.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "criu-dl.h"
+#include "../runtime/util.h"
 
 #ifdef HAVE_CRIU
 struct silo_criu_api silo_criu_api;
+
+/*
+ * The plugin next to the binary (the build tree: `./silo` and `./silo-criu.so`), else the
+ * installed one in pkglibdir.  Both are as trusted as the binary itself.
+ */
+static char *plugin_path(void)
+{
+        char exe[PATH_MAX], *slash;
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+        if (n > 0) {
+                exe[n] = '\0';
+                slash = strrchr(exe, '/');
+                if (slash) {
+                        char *p = silo_xasprintf("%.*s/silo-criu.so", (int)(slash - exe), exe);
+                        if (access(p, R_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return silo_xstrdup(SILO_PKGLIBDIR "/silo-criu.so");
+}
 
 #define SILO_CRIU_NAME(f) #f,
 int silo_criu_dl_load(silo_error_t *err)
@@ -15,20 +41,21 @@ int silo_criu_dl_load(silo_error_t *err)
         static const char *const names[] = {SILO_CRIU_FUNCS(SILO_CRIU_NAME)};
         static bool loaded;
         void **slots = (void **)&silo_criu_api;
+        _cleanup_free_ char *path = NULL;
         void *h;
 
         _Static_assert(sizeof(silo_criu_api) == sizeof(names) / sizeof(names[0]) * sizeof(void *), "api");
         if (loaded)
                 return 0;
-        h = dlopen(SILO_LIBCRIU_SONAME, RTLD_NOW | RTLD_LOCAL);
+        path = plugin_path();
+        h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (h == NULL)
-                return silo_error_set(err, 0, "checkpoint/restore needs '%s' (install the criu package): %s",
-                                      SILO_LIBCRIU_SONAME, dlerror());
+                return silo_error_set(err, 0, "checkpoint/restore needs silo's CRIU plugin '%s': %s", path,
+                                      dlerror());
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 slots[i] = dlsym(h, names[i]);
                 if (slots[i] == NULL)
-                        return silo_error_set(err, 0, "'%s' lacks symbol '%s'", SILO_LIBCRIU_SONAME,
-                                              names[i]);
+                        return silo_error_set(err, 0, "'%s' lacks symbol '%s'", path, names[i]);
         }
         loaded = true; /* the handle stays loaded for the life of the process */
         return 0;
@@ -36,14 +63,11 @@ int silo_criu_dl_load(silo_error_t *err)
 
 bool silo_criu_available(void)
 {
-        void *h = dlopen(SILO_LIBCRIU_SONAME, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        _cleanup_free_ char *path = plugin_path();
 
-        if (h == NULL)
-                h = dlopen(SILO_LIBCRIU_SONAME, RTLD_LAZY | RTLD_LOCAL);
-        if (h == NULL)
+        if (access(path, R_OK) < 0)
                 return false;
-        dlclose(h);
-        /* libcriu runs the criu binary (swrk mode) found in PATH */
+        /* the plugin runs the criu binary (swrk mode) found in PATH */
         return access("/usr/sbin/criu", X_OK) == 0 || access("/usr/bin/criu", X_OK) == 0 ||
                access("/usr/local/sbin/criu", X_OK) == 0;
 }
