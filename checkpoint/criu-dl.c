@@ -71,6 +71,16 @@ bool silo_criu_available(void)
         return access("/usr/sbin/criu", X_OK) == 0 || access("/usr/bin/criu", X_OK) == 0 ||
                access("/usr/local/sbin/criu", X_OK) == 0;
 }
+
+const char *silo_criu_features(void)
+{
+        if (!silo_criu_available())
+                return "";
+        /* the sysctl exists exactly when the kernel is built with CONFIG_USERFAULTFD */
+        if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK) == 0 || access("/dev/userfaultfd", F_OK) == 0)
+                return "lazy-pages,page-server,status-fd,empty-ns";
+        return "page-server,status-fd,empty-ns";
+}
 #else
 int silo_criu_dl_load(silo_error_t *err)
 {
@@ -82,5 +92,10 @@ int silo_criu_dl_load(silo_error_t *err)
 bool silo_criu_available(void)
 {
         return false;
+}
+
+const char *silo_criu_features(void)
+{
+        return "";
 }
 #endif

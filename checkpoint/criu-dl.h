@@ -46,12 +46,24 @@ struct silo_criu_api {
         SILO_CRIU_FUNCS(SILO_CRIU_FIELD)
 };
 extern struct silo_criu_api silo_criu_api;
-#define CR(f) (silo_criu_api.f)
+#define CR(f) (silo_criu_api.f)/*
+ * What checkpoint/restore can do here, for `features` ("" without CRIU): the RPC options always
+ * ("page-server,status-fd,empty-ns"), "lazy-pages" too when the kernel has userfaultfd.  Cheap
+ * (no criu run): the verbs check CRIU's own answer (FEATURE_CHECK) before a lazy operation.
+ */
+const char *silo_criu_features(void);
+
 #endif
 
 /* Load silo-criu.so (once).  Without --with-criu at build time: a clear error. */
 int silo_criu_dl_load(silo_error_t *err);
 /* True when this build has CRIU support, its plugin is found and the criu binary is installed. */
 bool silo_criu_available(void);
+/*
+ * What checkpoint/restore can do here, for `features` ("" without CRIU): the RPC options always
+ * ("page-server,status-fd,empty-ns"), "lazy-pages" too when the kernel has userfaultfd.  Cheap
+ * (no criu run): the verbs check CRIU's own answer (FEATURE_CHECK) before a lazy operation.
+ */
+const char *silo_criu_features(void);
 
 #endif

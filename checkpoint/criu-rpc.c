@@ -387,26 +387,23 @@ static int recv_msg(int sk, CriuResp **ret)
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int))];
         } c;
-        size_t cap = 1 << 16;
-        uint8_t *buf;
-        ssize_t n;
 
         for (;;) {
                 struct iovec iov;
                 struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
                                     .msg_controllen = sizeof(c.buf)};
+                /* the size first (a peek without control data: no descriptor is installed) */
+                ssize_t n = recv(sk, NULL, 0, MSG_PEEK | MSG_TRUNC);
+                uint8_t *buf;
 
-                buf = malloc(cap);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n == 0 ? -ECONNRESET : -ECOMM;
+                buf = malloc((size_t)n);
                 if (buf == NULL)
                         return -ENOMEM;
-                iov = (struct iovec){buf, cap};
-                n = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC | MSG_PEEK | MSG_TRUNC);
-                if (n > (ssize_t)cap) { /* bigger than the buffer: peek told its size */
-                        free(buf);
-                        cap = (size_t)n;
-                        continue;
-                }
-                mh.msg_controllen = sizeof(c.buf);
+                iov = (struct iovec){buf, (size_t)n};
                 n = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC);
                 if (n <= 0) {
                         free(buf);
@@ -418,7 +415,7 @@ static int recv_msg(int sk, CriuResp **ret)
                                         close(orphan_pts_fd);
                                 memcpy(&orphan_pts_fd, CMSG_DATA(h), sizeof(int));
                         }
-                if (CMSG_FIRSTHDR(&mh) && n <= 1) { /* the fd's own carrier message */
+                if (CMSG_FIRSTHDR(&mh) && n <= 1) { /* the descriptor's own carrier message */
                         free(buf);
                         continue;
                 }
