@@ -334,7 +334,8 @@ static int fail(CriuReqType t, int e, const char *why)
         return e;
 }
 
-static pid_t swrk_start(int *ret_sk)
+/* quiet: criu's stderr to /dev/null (requests without a log file, whose errors are answered) */
+static pid_t swrk_start(int *ret_sk, bool quiet)
 {
         int sk[2];
         pid_t pid;
@@ -352,6 +353,11 @@ static pid_t swrk_start(int *ret_sk)
                 sigset_t all;
                 char num[16];
 
+                if (quiet) {
+                        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                        if (null >= 0)
+                                dup3(null, 2, 0);
+                }
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 /* the child end is the one descriptor of ours criu swrk inherits */
@@ -440,7 +446,7 @@ static int converse(criu_opts *o, CriuReq *req, CriuResp **ret)
 {
         CriuResp *resp = NULL;
         int sk = -1, r, status;
-        pid_t pid = swrk_start(&sk);
+        pid_t pid = swrk_start(&sk, req->opts == NULL || req->opts->log_file == NULL);
         char why[sizeof(last_error) - 64];
 
         *ret = NULL;
@@ -478,8 +484,9 @@ static int converse(criu_opts *o, CriuReq *req, CriuResp **ret)
                 return fail(req->type, -EBADMSG, why);
         }
         if (!resp->success) {
-                snprintf(why, sizeof(why), "%s%s(cr_errno %d)", resp->cr_errmsg ? resp->cr_errmsg : "",
-                         resp->cr_errmsg ? " " : "", resp->has_cr_errno ? resp->cr_errno : 0);
+                snprintf(why, sizeof(why), "%s (cr_errno %d)",
+                         resp->cr_errmsg && *resp->cr_errmsg ? resp->cr_errmsg : "failed",
+                         resp->has_cr_errno ? resp->cr_errno : 0);
                 criu_resp__free_unpacked(resp, NULL);
                 return fail(req->type, -EBADE, why);
         }

@@ -148,3 +148,15 @@ wait_counter() {
 	assert_output --partial "--status-fd: 77 is not an open descriptor"
 	[ ! -e "$IMG" ] || fail "image dir created for a refused checkpoint"
 }
+
+@test "silo-criu.so: VERSION, FEATURE_CHECK (lazy pages here), PAGE_SERVER, a failed request named" {
+	local t
+	t="$(dirname "$SILO_BIN")/tests/unit/test-criu-rpc"
+	[ -x "$t" ] || skip "tests/unit/test-criu-rpc not built"
+	run "$t"
+	echo "$output" >&2
+	assert_success
+	assert_output --partial "lazy_pages 1"
+	refute_output --partial "not ok"
+	refute_output --partial "skipping PAGE_SERVER"
+}
