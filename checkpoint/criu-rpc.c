@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -337,8 +338,8 @@ static int fail(CriuReqType t, int e, const char *why)
 /* quiet: criu's stderr to /dev/null (requests without a log file, whose errors are answered) */
 static pid_t swrk_start(int *ret_sk, bool quiet)
 {
+        pid_t parent = getpid(), pid;
         int sk[2];
-        pid_t pid;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk) < 0)
                 return -errno;
@@ -358,6 +359,11 @@ static pid_t swrk_start(int *ret_sk, bool quiet)
                         if (null >= 0)
                                 dup3(null, 2, 0);
                 }
+                /* silo killed mid-request: CRIU goes too, which releases a half-dumped tree
+                 * (it continues running) instead of serving or waiting forever */
+                prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+                if (getppid() != parent)
+                        _exit(127);
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 /* the child end is the one descriptor of ours criu swrk inherits */

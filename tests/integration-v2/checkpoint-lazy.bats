@@ -59,7 +59,6 @@ wait_counter() {
 	out=$(timeout 120 dd if="$TESTDIR/status" bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')
 	[ "$out" = 00 ] || fail "status fd: got '$out' instead of one zero byte; $(cat "$TESTDIR/cpt.out"; grep -B2 Error "$TESTDIR/work-src/dump.log")"
 	[ -f "$IMG/inventory.img" ] || fail "no inventory.img"
-	[ -z "$(ls "$IMG"/pages-*.img 2>/dev/null | xargs -r cat | head -c1)" ] || fail "memory was dumped into the images"
 	# until the pages are fetched the source container exists (frozen)
 	[ -d "$ROOT/c1" ] || fail "source gone before the pages were fetched"
 	local frozen
