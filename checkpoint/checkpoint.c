@@ -146,7 +146,8 @@ static int parse_page_server(const char *s, char **ret_addr, int *ret_port, silo
         char *colon = strrchr(addr, ':');
         uint64_t port;
 
-        if (colon == NULL || colon == addr || silo_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
+        if (colon == NULL || colon == addr || silo_parse_u64(colon + 1, &port) < 0 || port == 0 ||
+            port > 65535)
                 return silo_error_set(err, EINVAL, "--page-server: '%s' is not ADDRESS:PORT", s);
         *colon = '\0';
         *ret_addr = TAKE_PTR(addr);
@@ -167,7 +168,9 @@ static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
                             err, EINVAL, "--empty-ns: only 'network' is supported, not '%s'", o->empty_ns[i]);
         if (o->lazy_pages && (o->pre_dump || o->export_path || o->import_path))
                 return silo_error_set(err, EINVAL, "--lazy-pages: not supported with %s",
-                                      o->pre_dump ? "--pre-dump" : o->export_path ? "--export" : "--import");
+                                      o->pre_dump      ? "--pre-dump"
+                                      : o->export_path ? "--export"
+                                                       : "--import");
         if (o->status_fd >= 0 && fcntl(o->status_fd, F_GETFD) < 0)
                 return silo_error_set(err, errno, "--status-fd: %d is not an open descriptor", o->status_fd);
         if (o->page_server) {
@@ -670,7 +673,8 @@ static void holder_end(pid_t *pid)
  * work dir, so the daemon is waited for until that socket exists.  The daemon ends by itself
  * once every page is in; on a failed restore it is killed.
  */
-static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, pid_t *ret_pid, silo_error_t *err)
+static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, pid_t *ret_pid,
+                             silo_error_t *err)
 {
         _cleanup_free_ char *addr = NULL, *sock = silo_xasprintf("%s/lazy-pages.socket", work);
         char port_s[16];
@@ -693,8 +697,8 @@ static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, p
                         dup2(null, 1);
                         dup2(null, 2);
                 }
-                execlp("criu", "criu", "lazy-pages", "--page-server", "--address", addr, "--port", port_s, "-D",
-                       o->image_path, "-W", work, "-o", "lazy-pages.log", "-v4", (char *)NULL);
+                execlp("criu", "criu", "lazy-pages", "--page-server", "--address", addr, "--port", port_s,
+                       "-D", o->image_path, "-W", work, "-o", "lazy-pages.log", "-v4", (char *)NULL);
                 _exit(127);
         }
         /* up to 30 s: CRIU under TCG is slow to start */
@@ -706,9 +710,12 @@ static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, p
                 }
                 if (waitpid(pid, &status, WNOHANG) == pid) {
                         _cleanup_free_ char *why = log_reason(work, "lazy-pages.log");
-                        return silo_error_set(err, 0, "restore --lazy-pages: 'criu lazy-pages' from '%s' exited "
-                                                      "(status %d): %s", o->page_server,
-                                              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), why);
+                        return silo_error_set(
+                            err, 0,
+                            "restore --lazy-pages: 'criu lazy-pages' from '%s' exited "
+                            "(status %d): %s",
+                            o->page_server, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                            why);
                 }
                 usleep(10000);
         }

@@ -113,7 +113,8 @@ int silo_criu_page_server_start(const char *image_path, const char *work_path, c
         r = CR(silo_criu_page_server)(co, &pid, &got);
         CR(criu_local_free_opts)(co);
         if (r < 0)
-                return silo_error_set(err, r > -4096 && r != -EBADE ? -r : 0, "page server on '%s:%d': %s (log: '%s/%s')",
+                return silo_error_set(err, r > -4096 && r != -EBADE ? -r : 0,
+                                      "page server on '%s:%d': %s (log: '%s/%s')",
                                       address ? address : "0.0.0.0", port, CR(silo_criu_last_error)(),
                                       work_path ? work_path : image_path, "page-server.log");
         *ret_pid = pid;
@@ -126,7 +127,8 @@ const char *silo_criu_features(void)
         if (!silo_criu_available())
                 return "";
         /* the sysctl exists exactly when the kernel is built with CONFIG_USERFAULTFD */
-        if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK) == 0 || access("/dev/userfaultfd", F_OK) == 0)
+        if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK) == 0 ||
+            access("/dev/userfaultfd", F_OK) == 0)
                 return "lazy-pages,page-server,status-fd,empty-ns";
         return "page-server,status-fd,empty-ns";
 }

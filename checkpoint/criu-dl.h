@@ -50,22 +50,7 @@ struct silo_criu_api {
 extern struct silo_criu_api silo_criu_api;
 /* Where silo-criu.so is: NULL = next to the binary, else pkglibdir (a seam for unit tests). */
 extern const char *silo_criu_plugin_path;
-#define CR(f) (silo_criu_api.f)/*
- * CRIU's page server as a daemon (RPC PAGE_SERVER), receiving a dump's memory into image_path
- * (created if missing; work_path NULL = image_path, its log "page-server.log"): the target side
- * of a pre-copy or of `checkpoint --page-server`.  address NULL = any; port 0 = CRIU picks one.
- * Returns once it listens, with its pid and port; it exits after serving one dump connection.
- */
-int silo_criu_page_server_start(const char *image_path, const char *work_path, const char *address, int port,
-                                pid_t *ret_pid, int *ret_port, silo_error_t *err);
-
-/*
- * What checkpoint/restore can do here, for `features` ("" without CRIU): the RPC options always
- * ("page-server,status-fd,empty-ns"), "lazy-pages" too when the kernel has userfaultfd.  Cheap
- * (no criu run): the verbs check CRIU's own answer (FEATURE_CHECK) before a lazy operation.
- */
-const char *silo_criu_features(void);
-
+#define CR(f) (silo_criu_api.f)
 #endif
 
 /* Load silo-criu.so (once).  Without --with-criu at build time: a clear error. */

@@ -402,8 +402,8 @@ static int recv_msg(int sk, CriuResp **ret)
 
         for (;;) {
                 struct iovec iov;
-                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
-                                    .msg_controllen = sizeof(c.buf)};
+                struct msghdr mh = {
+                    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
                 /* the size first (a peek without control data: no descriptor is installed) */
                 ssize_t n = recv(sk, NULL, 0, MSG_PEEK | MSG_TRUNC);
                 uint8_t *buf;

@@ -87,16 +87,19 @@ int main(void)
         r = CR(criu_local_feature_check)(NULL, &f, sizeof(f));
         kernel_ok = r == 0;
         ok(r == 0 || (r == -EBADE && strstr(CR(silo_criu_last_error)(), "CRIU request FEATURE_CHECK")),
-           "FEATURE_CHECK answers (%s; mem_track %d, lazy_pages %d)", r == 0 ? "ok" : CR(silo_criu_last_error)(),
-           f.mem_track, f.lazy_pages);
+           "FEATURE_CHECK answers (%s; mem_track %d, lazy_pages %d)",
+           r == 0 ? "ok" : CR(silo_criu_last_error)(), f.mem_track, f.lazy_pages);
 
         /* an option set with every kind of field, freed without a request */
         ok(CR(criu_local_init_opts)(&co) == 0, "init_opts");
         CR(criu_local_set_pid)(co, 1);
-        ok(CR(criu_local_add_ext_mount)(co, "/a", "/b") == 0 && CR(criu_local_add_ext_mount)(co, "/c", "/d") == 0 &&
-               CR(criu_local_add_cg_root)(co, NULL, "/x") == 0 && CR(criu_local_add_inherit_fd)(co, 5, "k") == 0 &&
+        ok(CR(criu_local_add_ext_mount)(co, "/a", "/b") == 0 &&
+               CR(criu_local_add_ext_mount)(co, "/c", "/d") == 0 &&
+               CR(criu_local_add_cg_root)(co, NULL, "/x") == 0 &&
+               CR(criu_local_add_inherit_fd)(co, 5, "k") == 0 &&
                CR(criu_local_add_external)(co, "net[1]:k") == 0 && CR(criu_local_set_root)(co, "/r") == 0 &&
-               CR(criu_local_set_parent_images)(co, "../p") == 0 && CR(criu_local_set_log_file)(co, "l") == 0 &&
+               CR(criu_local_set_parent_images)(co, "../p") == 0 &&
+               CR(criu_local_set_log_file)(co, "l") == 0 &&
                CR(criu_local_set_page_server_address_port)(co, "127.0.0.1", 1) == 0,
            "repeated and string options accumulate");
         CR(silo_criu_set_empty_ns)(co, CLONE_NEWNET);
@@ -110,13 +113,15 @@ int main(void)
         if (!kernel_ok)
                 printf("# skipping PAGE_SERVER: CRIU does not work on this kernel\n");
         else
-                ok(r == 0 && ps > 0 && port > 0, "PAGE_SERVER: a daemon listens (pid %d, port %d)%s%s", (int)ps, port,
-           err ? ": " : "", err ? err->msg : "");
+                ok(r == 0 && ps > 0 && port > 0, "PAGE_SERVER: a daemon listens (pid %d, port %d)%s%s",
+                   (int)ps, port, err ? ": " : "", err ? err->msg : "");
         if (r == 0) {
-                struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                struct sockaddr_in a = {.sin_family = AF_INET,
+                                        .sin_port = htons((uint16_t)port),
                                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
                 int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                ok(s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0, "the page server accepts a connection");
+                ok(s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0,
+                   "the page server accepts a connection");
                 if (s >= 0)
                         close(s);
                 kill(ps, SIGKILL);
