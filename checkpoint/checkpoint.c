@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * checkpoint / restore through libcriu (dlopen()ed, criu-dl.h).  See checkpoint.h for what silo
- * adds to CRIU; runc's libcontainer/criu_linux.go is the behaviour followed.
+ * checkpoint / restore through CRIU's RPC (silo-criu.so, dlopen()ed: criu-dl.h).  See
+ * checkpoint.h for what silo adds to CRIU; runc's libcontainer/criu_linux.go is the behaviour
+ * followed.
  *
  * Invariants:
  *   - nothing is dumped unless the container is running or paused, and the container is only
