@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -83,42 +84,52 @@ bool silo_criu_available(void)
 int silo_criu_page_server_start(const char *image_path, const char *work_path, const char *address, int port,
                                 pid_t *ret_pid, int *ret_port, silo_error_t *err)
 {
-        _cleanup_close_ int imgfd = -1, workfd = -1;
-        criu_opts *co = NULL;
-        int r = silo_criu_dl_load(err), pid = 0, got = 0;
+        _cleanup_free_ char *pidfile = NULL, *buf = NULL;
+        const char *work = work_path ? work_path : image_path;
+        char port_s[16];
+        uint64_t pid = 0;
+        int status;
+        pid_t child;
 
-        if (r < 0)
-                return r;
+        if (port <= 0 || port > 65535)
+                return silo_error_set(err, EINVAL, "page server: port %d out of range", port);
         if (mkdir(image_path, 0700) < 0 && errno != EEXIST)
                 return silo_error_set(err, errno, "page server: mkdir '%s'", image_path);
-        imgfd = open(image_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (imgfd < 0)
-                return silo_error_set(err, errno, "page server: '%s'", image_path);
-        if (work_path) {
-                workfd = open(work_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (workfd < 0)
-                        return silo_error_set(err, errno, "page server: work dir '%s'", work_path);
+        pidfile = silo_xasprintf("%s/page-server.pid", work);
+        unlink(pidfile);
+        snprintf(port_s, sizeof(port_s), "%d", port);
+        child = fork();
+        if (child < 0)
+                return silo_error_set(err, errno, "page server: fork");
+        if (child == 0) {
+                int null = open("/dev/null", O_RDWR); /* its stdio, not CLOEXEC on purpose */
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                        dup2(null, 2);
+                }
+                execlp("criu", "criu", "page-server", "-D", image_path, "-W", work, "--address",
+                       address ? address : "0.0.0.0", "--port", port_s, "-d", "--pidfile", pidfile, "-o",
+                       "page-server.log", "-v4", (char *)NULL);
+                _exit(127);
         }
-        if (CR(criu_local_init_opts)(&co) < 0)
-                return silo_error_set(err, ENOMEM, "criu: init options");
-        CR(criu_local_set_images_dir_fd)(co, imgfd);
-        if (workfd >= 0)
-                CR(criu_local_set_work_dir_fd)(co, workfd);
-        CR(criu_local_set_log_level)(co, 4);
-        if (CR(criu_local_set_log_file)(co, "page-server.log") < 0 ||
-            CR(criu_local_set_page_server_address_port)(co, address ? address : "0.0.0.0", port) < 0) {
-                CR(criu_local_free_opts)(co);
-                return silo_error_set(err, ENOMEM, "criu: page server options");
-        }
-        r = CR(silo_criu_page_server)(co, &pid, &got);
-        CR(criu_local_free_opts)(co);
-        if (r < 0)
-                return silo_error_set(err, r > -4096 && r != -EBADE ? -r : 0,
-                                      "page server on '%s:%d': %s (log: '%s/%s')",
-                                      address ? address : "0.0.0.0", port, CR(silo_criu_last_error)(),
-                                      work_path ? work_path : image_path, "page-server.log");
-        *ret_pid = pid;
-        *ret_port = got ? got : port;
+        /* -d: criu returns once the daemon listens (and wrote its pid file) */
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR)
+                        return silo_error_set(err, errno, "page server: waitpid");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return silo_error_set(err, 0,
+                                      "page server on '%s:%d' failed (criu exit status %d; log: '%s/%s')",
+                                      address ? address : "0.0.0.0", port,
+                                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), work,
+                                      "page-server.log");
+        if (silo_read_file_at(AT_FDCWD, pidfile, 64, &buf, NULL, err) < 0)
+                return silo_error_wrap(err, "page server");
+        buf[strcspn(buf, "\n")] = '\0';
+        if (silo_parse_u64(buf, &pid) < 0 || pid == 0 || pid > INT_MAX)
+                return silo_error_set(err, EINVAL, "page server: bad pid file '%s'", pidfile);
+        *ret_pid = (pid_t)pid;
+        *ret_port = port;
         return 0;
 }
 

@@ -22,8 +22,6 @@
 void silo_criu_set_status_fd(criu_opts *opts, int fd);
 void silo_criu_set_empty_ns(criu_opts *opts, unsigned int clone_flags);
 void silo_criu_set_lazy_pages(criu_opts *opts, bool lazy);
-/* A CRIU page server (images dir, address and port from opts; port 0: CRIU picks one). */
-int silo_criu_page_server(criu_opts *opts, int *ret_pid, int *ret_port);
 /* "CRIU request DUMP: <cr_errmsg> (cr_errno N)" of the last failed request, or "". */
 const char *silo_criu_last_error(void);
 
@@ -40,7 +38,7 @@ const char *silo_criu_last_error(void);
 	X(criu_local_set_notify_cb) X(criu_notify_pid) X(criu_get_orphan_pts_master_fd) \
 	X(criu_local_dump) X(criu_local_pre_dump) X(criu_local_restore_child) X(criu_local_get_version) \
 	X(criu_local_feature_check) X(silo_criu_set_status_fd) X(silo_criu_set_empty_ns) \
-	X(silo_criu_set_lazy_pages) X(silo_criu_page_server) X(silo_criu_last_error)
+	X(silo_criu_set_lazy_pages) X(silo_criu_last_error)
 // clang-format on
 
 #define SILO_CRIU_FIELD(f) __typeof__(f) *f;
@@ -58,10 +56,10 @@ int silo_criu_dl_load(silo_error_t *err);
 /* True when this build has CRIU support, its plugin is found and the criu binary is installed. */
 bool silo_criu_available(void);
 /*
- * CRIU's page server as a daemon (RPC PAGE_SERVER), receiving a dump's memory into image_path
- * (created if missing; work_path NULL = image_path, its log "page-server.log"): the target side
- * of a pre-copy or of `checkpoint --page-server`.  address NULL = any; port 0 = CRIU picks one.
- * Returns once it listens, with its pid and port; it exits after serving one dump connection.
+ * CRIU's page server as a daemon (`criu page-server -d`), receiving a dump's memory into
+ * image_path (created if missing; work_path NULL = image_path, its log "page-server.log"): the
+ * target side of a pre-copy or of `checkpoint --page-server`.  address NULL = any; port 1-65535.
+ * Returns once it listens, with its pid (*ret_port = port); it exits after serving one dump.
  */
 int silo_criu_page_server_start(const char *image_path, const char *work_path, const char *address, int port,
                                 pid_t *ret_pid, int *ret_port, silo_error_t *err);

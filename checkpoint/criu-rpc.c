@@ -4,7 +4,8 @@
  * only `checkpoint` and `restore` dlopen() (criu-dl.c), so the silo binary carries no DT_NEEDED
  * on libprotobuf-c.  It exports the libcriu functions silo calls, with libcriu's own prototypes
  * (criu.h is included, so the compiler checks them), plus the options libcriu 3.17 cannot set:
- * lazy_pages, status_fd, empty_ns, a page-server request and the last error CRIU reported.
+ * lazy_pages, status_fd, empty_ns and the last error CRIU reported.  (A page server is started
+ * with the criu binary by criu-dl.c: 3.17's RPC PAGE_SERVER answer carries no pid.)
  *
  * Protocol: one socketpair(AF_UNIX, SOCK_SEQPACKET); the child end is the only descriptor that
  * loses O_CLOEXEC for the exec of `criu swrk <fd>` (plus the fds the caller made inheritable
@@ -593,27 +594,5 @@ EXPORT int criu_local_feature_check(criu_opts *o, struct criu_feature_check *f, 
         }
         criu_resp__free_unpacked(resp, NULL);
         *f = got;
-        return 0;
-}
-
-/*
- * A page server (`criu page-server` over RPC): images dir and address/port from the options; a
- * port of 0 lets CRIU choose.  CRIU runs it as a daemon of its own and answers once it listens;
- * its pid and port are returned.  It exits after the first dump that connects to it is served.
- */
-EXPORT int silo_criu_page_server(criu_opts *o, int *ret_pid, int *ret_port)
-{
-        CriuResp *resp = NULL;
-        int r = simple_req(o, CRIU_REQ_TYPE__PAGE_SERVER, &resp);
-
-        if (r < 0)
-                return r;
-        if (resp->ps == NULL || !resp->ps->has_pid) {
-                criu_resp__free_unpacked(resp, NULL);
-                return fail(CRIU_REQ_TYPE__PAGE_SERVER, -EBADMSG, "no pid in the answer");
-        }
-        *ret_pid = resp->ps->pid;
-        *ret_port = resp->ps->has_port ? resp->ps->port : 0;
-        criu_resp__free_unpacked(resp, NULL);
         return 0;
 }

@@ -148,7 +148,7 @@ wait_counter() {
 	[ ! -e "$IMG" ] || fail "image dir created for a refused checkpoint"
 }
 
-@test "silo-criu.so: VERSION, FEATURE_CHECK (lazy pages here), PAGE_SERVER, a failed request named" {
+@test "silo-criu.so: VERSION, FEATURE_CHECK (lazy pages here), a page server daemon, failures named" {
 	local t
 	t="$(dirname "$SILO_BIN")/tests/unit/test-criu-rpc"
 	[ -x "$t" ] || skip "tests/unit/test-criu-rpc not built"
@@ -157,5 +157,5 @@ wait_counter() {
 	assert_success
 	assert_output --partial "lazy_pages 1"
 	refute_output --partial "not ok"
-	refute_output --partial "skipping PAGE_SERVER"
+	refute_output --partial "skipping the page server"
 }
