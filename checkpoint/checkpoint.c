@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * checkpoint / restore through libcriu (dlopen()ed, criu-dl.h).  See checkpoint.h for what silo
- * adds to CRIU; runc's libcontainer/criu_linux.go is the behaviour followed.
+ * checkpoint / restore through CRIU's RPC (silo-criu.so, dlopen()ed: criu-dl.h).  See
+ * checkpoint.h for what silo adds to CRIU; runc's libcontainer/criu_linux.go is the behaviour
+ * followed.
  *
  * Invariants:
  *   - nothing is dumped unless the container is running or paused, and the container is only
@@ -140,7 +141,23 @@ static int cg_mode(const char *s, enum criu_cg_mode *ret, silo_error_t *err)
                               "--manage-cgroups-mode: invalid value '%s' (soft, full, strict, ignore)", s);
 }
 
-/* Flags that libcriu 3.17 cannot express are refused instead of being dropped silently. */
+/* --page-server ADDRESS:PORT (the address may be an IPv6 one: the port is after the last ':'). */
+static int parse_page_server(const char *s, char **ret_addr, int *ret_port, silo_error_t *err)
+{
+        _cleanup_free_ char *addr = silo_xstrdup(s);
+        char *colon = strrchr(addr, ':');
+        uint64_t port;
+
+        if (colon == NULL || colon == addr || silo_parse_u64(colon + 1, &port) < 0 || port == 0 ||
+            port > 65535)
+                return silo_error_set(err, EINVAL, "--page-server: '%s' is not ADDRESS:PORT", s);
+        *colon = '\0';
+        *ret_addr = TAKE_PTR(addr);
+        *ret_port = (int)port;
+        return 0;
+}
+
+/* Flags are checked before anything happens (nothing dumped, no state, no image dir). */
 static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
 {
         enum criu_cg_mode mode;
@@ -151,20 +168,43 @@ static int check_opts(const struct silo_criu_opts *o, silo_error_t *err)
                 if (strcmp(o->empty_ns[i], "network") != 0)
                         return silo_error_set(
                             err, EINVAL, "--empty-ns: only 'network' is supported, not '%s'", o->empty_ns[i]);
-        if (o->lazy_pages)
-                return silo_error_set(err, EOPNOTSUPP,
-                                      "--lazy-pages: not supported yet (libcriu 3.17 has no "
-                                      "lazy-pages option; needs CRIU's RPC)");
-        if (o->status_fd >= 0)
-                return silo_error_set(err, EOPNOTSUPP,
-                                      "--status-fd: only meaningful with --lazy-pages, "
-                                      "which is not supported yet");
+        if (o->lazy_pages && (o->pre_dump || o->export_path || o->import_path))
+                return silo_error_set(err, EINVAL, "--lazy-pages: not supported with %s",
+                                      o->pre_dump      ? "--pre-dump"
+                                      : o->export_path ? "--export"
+                                                       : "--import");
+        if (o->status_fd >= 0 && fcntl(o->status_fd, F_GETFD) < 0)
+                return silo_error_set(err, errno, "--status-fd: %d is not an open descriptor", o->status_fd);
+        if (o->page_server) {
+                _cleanup_free_ char *addr = NULL;
+                int port;
+                if (parse_page_server(o->page_server, &addr, &port, err) < 0)
+                        return silo_error_ret(*err);
+        }
         if (o->export_path && (o->pre_dump || o->parent_path))
                 return silo_error_set(err, EINVAL, "--export: %s is not supported with an archive yet",
                                       o->pre_dump ? "--pre-dump" : "--parent-path");
         if (o->parent_path && o->parent_path[0] == '/')
                 return silo_error_set(err, EINVAL, "--parent-path: '%s' must be relative to --image-path",
                                       o->parent_path);
+        return 0;
+}
+
+/*
+ * Lazy pages need userfaultfd in the kernel and CRIU's support for it: asked of CRIU itself
+ * (FEATURE_CHECK), so a missing piece is named before anything is dumped or created.
+ */
+static int need_lazy_pages(silo_error_t *err)
+{
+        struct criu_feature_check f = {.lazy_pages = true};
+        int r = CR(criu_local_feature_check)(NULL, &f, sizeof(f));
+
+        if (r < 0)
+                return silo_error_set(err, -r, "--lazy-pages: %s", CR(silo_criu_last_error)());
+        if (!f.lazy_pages)
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "--lazy-pages: CRIU reports no lazy-pages support on this host "
+                                      "(the kernel lacks userfaultfd)");
         return 0;
 }
 
@@ -189,6 +229,13 @@ static int common_opts(criu_opts *co, const struct silo_criu_opts *o, int imgfd,
         CR(criu_local_set_shell_job)(co, o->shell_job);
         CR(criu_local_set_file_locks)(co, o->file_locks);
         CR(criu_local_set_auto_dedup)(co, o->auto_dedup);
+        /* the netns is external anyway (netns_external); CRIU gets runc's flag as well */
+        if (wants_empty_netns(o))
+                CR(silo_criu_set_empty_ns)(co, CLONE_NEWNET);
+        if (o->lazy_pages)
+                CR(silo_criu_set_lazy_pages)(co, true);
+        if (o->status_fd >= 0)
+                CR(silo_criu_set_status_fd)(co, o->status_fd);
         return 0;
 }
 
@@ -259,9 +306,11 @@ static char *log_reason(const char *work, const char *log)
 static int criu_failed(int r, const char *what, const char *work, const char *log, silo_error_t *err)
 {
         _cleanup_free_ char *why = log_reason(work, log);
-        /* libcriu says -EBADE for "criu reported a failure": the log has the reason */
-        return silo_error_set(err, r < 0 && r > -4096 && r != -EBADE ? -r : 0, "criu %s failed: %s", what,
-                              why);
+        const char *rpc = CR(silo_criu_last_error)();
+
+        /* -EBADE is "criu reported a failure": the RPC answer and the log have the reason */
+        return silo_error_set(err, r < 0 && r > -4096 && r != -EBADE ? -r : 0, "criu %s failed: %s%s%s", what,
+                              rpc, *rpc ? "; " : "", why);
 }
 
 /* descriptors.json: runc's stdio names of the init, e.g. ["/dev/null","pipe:[1234]",...]. */
@@ -437,16 +486,13 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         if (o->pre_dump)
                 CR(criu_local_set_track_mem)(co, true);
         if (o->page_server) {
-                _cleanup_free_ char *addr = silo_xstrdup(o->page_server);
-                char *colon = strrchr(addr, ':');
-                uint64_t port;
-                if (colon == NULL || silo_parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-                        r = silo_error_set(err, EINVAL, "--page-server: '%s' is not ADDRESS:PORT",
-                                           o->page_server);
+                /* with --lazy-pages CRIU listens there and serves the pages; else it sends them */
+                _cleanup_free_ char *addr = NULL;
+                int port = 0;
+                r = parse_page_server(o->page_server, &addr, &port, err);
+                if (r < 0)
                         goto out;
-                }
-                *colon = '\0';
-                if (CR(criu_local_set_page_server_address_port)(co, addr, (int)port) < 0) {
+                if (CR(criu_local_set_page_server_address_port)(co, addr, port) < 0) {
                         r = silo_error_set(err, ENOMEM, "criu: page server");
                         goto out;
                 }
@@ -504,10 +550,20 @@ int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts 
         _cleanup_free_ char *tmp = NULL;
         int r = check_opts(o, err);
 
-        if (r == 0 && (r = silo_vm_checkpoint(ctx, o, err)) != 1) /* vm sandbox: the VMM's snapshot */
+        if (r < 0)
                 return r;
-        if (r == 1)
+        r = silo_vm_checkpoint(ctx, o, err); /* vm sandbox: the VMM's snapshot; 1 = not a vm */
+        if (r != 1)
+                return r;
+        r = 0;
+        if (o->lazy_pages && o->page_server == NULL)
+                r = silo_error_set(err, EINVAL,
+                                   "--lazy-pages: needs --page-server ADDRESS:PORT (where the restoring "
+                                   "side's 'criu lazy-pages' fetches the memory)");
+        if (r == 0)
                 r = silo_criu_dl_load(err);
+        if (r == 0 && o->lazy_pages)
+                r = need_lazy_pages(err);
         if (r < 0)
                 return r;
         if (oo.image_path == NULL) { /* --export alone: the images only live until archived */
@@ -618,6 +674,64 @@ static void holder_end(pid_t *pid)
         }
 }
 
+/*
+ * restore --lazy-pages --page-server ADDR:PORT: `criu lazy-pages` fetching the memory from the
+ * dumping side's page server, started here (runc leaves that to its caller; without
+ * --page-server silo does too).  The restore connects to the daemon's lazy-pages.socket in the
+ * work dir, so the daemon is waited for until that socket exists.  The daemon ends by itself
+ * once every page is in; on a failed restore it is killed.
+ */
+static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, pid_t *ret_pid,
+                             silo_error_t *err)
+{
+        _cleanup_free_ char *addr = NULL, *sock = silo_xasprintf("%s/lazy-pages.socket", work);
+        char port_s[16];
+        int port = 0, r = parse_page_server(o->page_server, &addr, &port, err);
+        pid_t pid;
+
+        if (r < 0)
+                return r;
+        snprintf(port_s, sizeof(port_s), "%d", port);
+        if (unlink(sock) < 0 && errno != ENOENT) /* a stale one would be taken for the new daemon's */
+                return silo_error_set(err, errno, "restore --lazy-pages: unlink '%s'", sock);
+        pid = fork();
+        if (pid < 0)
+                return silo_error_set(err, errno, "restore --lazy-pages: fork");
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR); /* stdio only: not CLOEXEC on purpose */
+                setsid();
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                        dup2(null, 2);
+                }
+                execlp("criu", "criu", "lazy-pages", "--page-server", "--address", addr, "--port", port_s,
+                       "-D", o->image_path, "-W", work, "-o", "lazy-pages.log", "-v4", (char *)NULL);
+                _exit(127);
+        }
+        /* up to 30 s: CRIU under TCG is slow to start */
+        for (int i = 0; i < 3000; i++) {
+                int status;
+                if (access(sock, F_OK) == 0) {
+                        *ret_pid = pid;
+                        return 0;
+                }
+                if (waitpid(pid, &status, WNOHANG) == pid) {
+                        _cleanup_free_ char *why = log_reason(work, "lazy-pages.log");
+                        return silo_error_set(
+                            err, 0,
+                            "restore --lazy-pages: 'criu lazy-pages' from '%s' exited "
+                            "(status %d): %s",
+                            o->page_server, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                            why);
+                }
+                usleep(10000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return silo_error_set(err, ETIMEDOUT, "restore --lazy-pages: 'criu lazy-pages' made no '%s'", sock);
+}
+
 /* Pipes among the dumped stdio (descriptors.json) are mapped onto silo's own stdio, as runc. */
 static int inherit_stdio(criu_opts *co, int imgfd, silo_error_t *err)
 {
@@ -651,7 +765,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         _cleanup_free_ char *root = NULL;
         criu_opts *co = NULL;
         bool mounted = false;
-        pid_t holder = 0;
+        pid_t holder = 0, lazy = 0;
         int r;
 
         imgfd = open_dir(o->image_path, "--image-path", false, err);
@@ -742,7 +856,13 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 }
         }
 
-        /* libcriu execs criu (swrk): inherited namespace fds must survive that exec, and only
+        /* before the namespace fds lose O_CLOEXEC: the daemon must not inherit them */
+        if (o->lazy_pages && o->page_server) {
+                r = lazy_daemon_start(o, work, &lazy, err);
+                if (r < 0)
+                        goto out;
+        }
+        /* the plugin execs criu (swrk): inherited namespace fds must survive that exec, and only
          * that one (silo exits or waits right after; the restored tasks get only what CRIU
          * hands them) */
         if ((netfd >= 0 && fcntl(netfd, F_SETFD, 0) < 0) || (pidfd >= 0 && fcntl(pidfd, F_SETFD, 0) < 0)) {
@@ -752,6 +872,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         silo_debug("criu restore of '%s' from '%s'", c->id, o->image_path);
         r = CR(criu_local_restore_child)(co);
         if (r <= 0) {
+                holder_end(&lazy); /* the daemon of a failed restore would wait forever */
                 r = criu_failed(r < 0 ? r : -EIO, "restore", work, "restore.log", err);
                 goto out;
         }
@@ -840,6 +961,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                 return silo_vm_restore(ctx, o, ret_status, err);
         if (r == 0)
                 r = silo_criu_dl_load(err);
+        if (r == 0 && o->lazy_pages)
+                r = need_lazy_pages(err);
         if (r == 0 && o->import_path) {
                 r = import_archive(ctx, o, &tmp, &bundle, err);
                 if (r == 0) {

@@ -2,7 +2,8 @@
 /*
  * Checkpoint and restore of a container through CRIU (issue 6, interfaces.md §5.1).  The CLI
  * verbs (cmd/checkpoint.c, cmd/restore.c) fill one silo_criu_opts with runc's flags and call one
- * of the two functions below.  libcriu is dlopen()ed by them only (criu-dl.h).
+ * of the two functions below.  CRIU's RPC client silo-criu.so is dlopen()ed by them only
+ * (criu-dl.h).
  *
  * What silo adds to CRIU, as runc does: bind mounts and masked files are passed as external
  * mounts keyed by their container path; a network or pid namespace given by path, or a network

@@ -75,9 +75,11 @@ int cmd_features(struct silo_global *g, int argc, char **argv)
         silo_buf_printf(&b,
                         "    \"annotations\": {\n        \"io.github.seccomp.libseccomp.version\": \"%u.%u.%u\",\n"
                         "        \"org.opencontainers.runc.checkpoint.enabled\": \"%s\",\n"
+                        "        \"io.silo.checkpoint.features\": \"%s\",\n"
                         "        \"io.silo.version\": \"%s\"\n    },\n"
                         "    \"potentiallyUnsafeConfigAnnotations\": [\"bundle\"]\n}\n",
-                        v->major, v->minor, v->micro, silo_criu_available() ? "true" : "false", SILO_VERSION);
+                        v->major, v->minor, v->micro, silo_criu_available() ? "true" : "false",
+                        silo_criu_features(), SILO_VERSION);
         fputs(b.data, stdout);
         silo_buf_free(&b);
         return fflush(stdout) == 0 ? 0 : 1;

@@ -6,7 +6,7 @@ BUILD=(autoconf automake libtool pkg-config gcc make libc6-dev libyajl-dev libse
        libnftables-dev libarchive-dev libssl-dev libarchive13 libssl3
        libsystemd-dev                       # systemd cgroup driver (libsystemd is dlopen()ed)
        liblzma-dev                          # vm sandbox: xz kernel payloads (liblzma is dlopen()ed)
-       criu libprotobuf-c-dev)              # checkpoint/restore: criu.h + libcriu (dlopen()ed) + criu
+       criu libprotobuf-c-dev protobuf-c-compiler) # checkpoint/restore: criu.h + rpc.proto, protoc-c, criu
 TEST=(bats bats-assert bats-support jq iproute2 busybox-static python3 util-linux procps
       qemu-system-x86 linux-image-amd64    # these two: the cgroup v2 guest (tests/vm)
       erofs-utils                          # vm sandbox: the rootfs image (mkfs.erofs)
