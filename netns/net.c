@@ -441,6 +441,28 @@ out:
         return r;
 }
 
+int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id, silo_error_t *err)
+{
+        _cleanup_close_ int dirfd = -1, lockfd = -1;
+        _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge);
+        struct lease l;
+        char name[16];
+        int r;
+
+        *ret_id = NULL;
+        if (access(dir, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        r = lock_bridge(lease_root, bridge, false, &dirfd, &lockfd, err);
+        if (r < 0)
+                return r;
+        if (lease_read(dirfd, silo_net_ip_str(ip, name), &l) < 0)
+                return 0;
+        if (lease_live(&l))
+                *ret_id = TAKE_PTR(l.id);
+        lease_clear(&l);
+        return 0;
+}
+
 int silo_net_release(const char *lease_root, const char *bridge, const char *id, silo_error_t *err)
 {
         _cleanup_close_ int dirfd = -1, lockfd = -1;
