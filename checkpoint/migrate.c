@@ -702,7 +702,8 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         if (r == 0)
                 r = msg_expect(m.fd, MSG_READY, &ready, err);
         if (r < 0) {
-                silo_error_wrap(err, "migrate: pre-flight on '%s'", o->dest);
+                silo_error_wrap(err, "migrate: pre-flight on '%s' failed, the container keeps running here",
+                                o->dest);
                 goto out;
         }
         progress(&m, "destination ready: %s", ready);
