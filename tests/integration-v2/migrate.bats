@@ -159,8 +159,6 @@ assert_no_tmp() {
 	ip -n "$N1" link set x1 up
 	ip -n "$N2" addr add 10.201.2.1/24 dev x2
 	ip -n "$N2" link set x2 up
-	# replies to the client's address go back the way it came, on either node
-	ip -n "$N2" route add 10.201.1.0/24 via 10.201.2.2
 	ip -n "$C" route add 10.99.0.0/16 via 10.201.1.1
 
 	update_config '.annotations = {"run.silo.network": "bridge", "run.silo.ports": "8080:7777"}
@@ -199,7 +197,12 @@ assert_no_tmp() {
 	[ -e "$ROOT2/@net/silo0/10.99.0.2" ] || fail "no lease on node 2"
 	ip netns exec "$N2" nft list table ip silo | grep -q "dnat to 10.99.0.2:7777" || fail "no DNAT on node 2"
 
-	# the network learns the new place; the same connection goes on
+	# the network learns the new place (both ways); the same connection goes on.  Node 2 learns
+	# the way back to the client only now: the restored socket's first packet (the window probe
+	# the kernel sends when CRIU ends TCP repair) must not create a conntrack entry on node 2 in
+	# the container's direction, which the bridge's masquerade rule would NAT (the client then
+	# answers the unknown source with a reset).  The client speaks first, as the net allows.
+	ip -n "$N2" route add 10.201.1.0/24 via 10.201.2.2
 	ip -n "$C" route replace 10.99.0.0/16 via 10.201.2.1
 	touch "$TESTDIR/go"
 	wait "$client" || fail "client failed"
