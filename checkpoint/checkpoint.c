@@ -371,8 +371,8 @@ static char *network_json(struct silo_container *c)
                 uint8_t mac[6];
                 char m[18];
                 silo_net_mac(ip, mac);
-                snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-                         mac[5]);
+                snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                         mac[4], mac[5]);
                 silo_buf_puts(&b, "\"mac\":");
                 silo_json_str(&b, m);
                 silo_buf_putc(&b, ',');
@@ -502,8 +502,8 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         if (!o->pre_dump && netns_silo_bridge(c->spec)) {
                 /* the same-node restore keeps the address from here (an archive carries its own) */
                 _cleanup_free_ char *net = network_json(c);
-                if (net && (r = silo_write_file_atomic_at(imgfd, "network.status", net, strlen(net), 0600,
-                                                          err)) < 0)
+                if (net &&
+                    (r = silo_write_file_atomic_at(imgfd, "network.status", net, strlen(net), 0600, err)) < 0)
                         goto out;
         }
         if (o->export_path) {

@@ -62,6 +62,7 @@
 #include "checkpoint.h"
 #include "criu-dl.h"
 #include "migrate.h"
+#include "migrate-internal.h"
 #include "../image/image.h"
 #include "../image/json.h"
 #include "../netns/netns.h"
@@ -69,25 +70,7 @@
 #include "../runtime/spec.h"
 #include "../runtime/util.h"
 
-#define MIG_PROTO 1
-#define MIG_MAX_FRAME (1u << 20)
 #define MIG_DEFAULT_ROUNDS 5
-
-enum {
-        MSG_HELLO = 1,
-        MSG_MKDIR,
-        MSG_FILE,
-        MSG_DATA,
-        MSG_EOF,
-        MSG_SYMLINK,
-        MSG_CHECK,
-        MSG_READY,
-        MSG_ROUND,
-        MSG_RESTORE,
-        MSG_RUNNING,
-        MSG_DONE,
-        MSG_ERROR,
-};
 
 /* ---- framing ------------------------------------------------------------------------------ */
 
@@ -104,7 +87,7 @@ static int read_full(int fd, void *buf, size_t n)
         return 0;
 }
 
-static int msg_send(int fd, uint32_t type, const void *p, size_t len, silo_error_t *err)
+int mig_send(int fd, uint32_t type, const void *p, size_t len, silo_error_t *err)
 {
         uint32_t h[2] = {htonl(type), htonl((uint32_t)len)};
         int r = silo_write_all(fd, h, sizeof(h));
@@ -114,13 +97,13 @@ static int msg_send(int fd, uint32_t type, const void *p, size_t len, silo_error
         return r < 0 ? silo_error_set(err, -r, "migrate: send to the other side") : 0;
 }
 
-static int msg_send_str(int fd, uint32_t type, const char *s, silo_error_t *err)
+int mig_send_str(int fd, uint32_t type, const char *s, silo_error_t *err)
 {
-        return msg_send(fd, type, s, s ? strlen(s) : 0, err);
+        return mig_send(fd, type, s, s ? strlen(s) : 0, err);
 }
 
 /* One frame into *ret (NUL-terminated, caller frees).  An ERROR frame becomes the error. */
-static int msg_recv(int fd, uint32_t *ret_type, char **ret, size_t *ret_len, silo_error_t *err)
+int mig_recv(int fd, uint32_t *ret_type, char **ret, size_t *ret_len, silo_error_t *err)
 {
         uint32_t h[2];
         char *p;
@@ -154,10 +137,10 @@ static int msg_recv(int fd, uint32_t *ret_type, char **ret, size_t *ret_len, sil
 }
 
 /* Receive a frame of exactly `want`. */
-static int msg_expect(int fd, uint32_t want, char **ret, silo_error_t *err)
+int mig_expect(int fd, uint32_t want, char **ret, silo_error_t *err)
 {
         uint32_t t;
-        int r = msg_recv(fd, &t, ret, NULL, err);
+        int r = mig_recv(fd, &t, ret, NULL, err);
 
         if (r == 0 && t != want) {
                 free(*ret);
@@ -168,7 +151,7 @@ static int msg_expect(int fd, uint32_t want, char **ret, silo_error_t *err)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static double now_ms(void)
+double mig_now_ms(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -180,14 +163,14 @@ static char *mib(uint64_t bytes)
         return silo_xasprintf("%.1f MiB", bytes / 1048576.0);
 }
 
-static void kernel_release(char *buf, size_t n)
+void mig_kernel_release(char *buf, size_t n)
 {
         struct utsname u;
         snprintf(buf, n, "%s", uname(&u) == 0 ? u.release : "?");
 }
 
 /* major * 1000 + minor of a kernel release ("6.1.0-27-amd64" -> 6001) */
-static long kernel_num(const char *rel)
+long mig_kernel_num(const char *rel)
 {
         long a = 0, b = 0;
         sscanf(rel, "%ld.%ld", &a, &b);
@@ -195,7 +178,7 @@ static long kernel_num(const char *rel)
 }
 
 #ifdef HAVE_CRIU
-static int criu_version(silo_error_t *err)
+int mig_criu_version(silo_error_t *err)
 {
         criu_opts *co = NULL;
         int v;
@@ -209,7 +192,7 @@ static int criu_version(silo_error_t *err)
 #endif
 
 /* `criu cpuinfo dump|check -D dir`; on failure the reason from its log. */
-static int criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err)
+int mig_criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err)
 {
         _cleanup_free_ char *log = NULL, *buf = NULL;
         int status = 0;
@@ -246,7 +229,7 @@ static int criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err)
 }
 
 /* A plain name: [A-Za-z0-9._-], not "." or "..". */
-static bool name_ok(const char *s, size_t n)
+bool mig_name_ok(const char *s, size_t n)
 {
         if (n == 0 || n > 200 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
                 return false;
@@ -255,19 +238,6 @@ static bool name_ok(const char *s, size_t n)
                       (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
                         return false;
         return true;
-}
-
-/* "dir/name" into its two checked halves (pointers into s, which is modified). */
-static int split_rel(char *s, char **dir, char **name, silo_error_t *err)
-{
-        char *slash = strchr(s, '/');
-
-        if (slash == NULL || !name_ok(s, (size_t)(slash - s)) || !name_ok(slash + 1, strlen(slash + 1)))
-                return silo_error_set(err, EPROTO, "migrate: refused file name '%s'", s);
-        *slash = '\0';
-        *dir = s;
-        *name = slash + 1;
-        return 0;
 }
 
 /* ---- source: sending a directory ------------------------------------------------------------- */
@@ -286,7 +256,7 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
         *ret_pages = *ret_bytes = 0;
         if (d == NULL)
                 return silo_error_set(err, errno, "'%s'", path);
-        r = msg_send_str(fd, MSG_MKDIR, dir, err);
+        r = mig_send_str(fd, MSG_MKDIR, dir, err);
         while (r == 0 && (de = readdir(d)) != NULL) {
                 _cleanup_free_ char *rel = silo_xasprintf("%s/%s", dir, de->d_name);
                 _cleanup_close_ int f = -1;
@@ -306,7 +276,7 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
                         silo_buf_puts(&b, rel);
                         silo_buf_putc(&b, '\0');
                         silo_buf_puts(&b, target);
-                        r = msg_send(fd, MSG_SYMLINK, b.data, b.len, err);
+                        r = mig_send(fd, MSG_SYMLINK, b.data, b.len, err);
                         silo_buf_free(&b);
                         continue;
                 }
@@ -315,7 +285,7 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
                 f = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (f < 0)
                         return silo_error_set(err, errno, "'%s/%s'", path, de->d_name);
-                r = msg_send_str(fd, MSG_FILE, rel, err);
+                r = mig_send_str(fd, MSG_FILE, rel, err);
                 for (;;) {
                         ssize_t n = r < 0 ? 0 : read(f, buf, MIG_MAX_FRAME);
                         if (n < 0 && errno == EINTR)
@@ -324,13 +294,13 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
                                 return silo_error_set(err, errno, "read '%s/%s'", path, de->d_name);
                         if (n == 0)
                                 break;
-                        r = msg_send(fd, MSG_DATA, buf, (size_t)n, err);
+                        r = mig_send(fd, MSG_DATA, buf, (size_t)n, err);
                         *ret_bytes += (uint64_t)n;
                         if (silo_str_has_prefix(de->d_name, "pages-"))
                                 *ret_pages += (uint64_t)n;
                 }
                 if (r == 0)
-                        r = msg_send(fd, MSG_EOF, NULL, 0, err);
+                        r = mig_send(fd, MSG_EOF, NULL, 0, err);
         }
         return r;
 }
@@ -345,7 +315,8 @@ static int connect_tcp(const char *hostport, silo_error_t *err)
         int fd = -1, r, e = 0;
 
         if (colon == NULL || colon == h || colon[1] == '\0')
-                return silo_error_set(err, EINVAL, "migrate: destination 'tcp:%s' is not tcp:HOST:PORT", hostport);
+                return silo_error_set(err, EINVAL, "migrate: destination 'tcp:%s' is not tcp:HOST:PORT",
+                                      hostport);
         *colon = '\0';
         if (h[0] == '[' && colon[-1] == ']') { /* tcp:[::1]:7000 */
                 colon[-1] = '\0';
@@ -464,8 +435,9 @@ static char *hello_json(const char *id, const struct src_info *s, int criu, bool
         struct silo_buf b = {0};
         char kernel[128];
 
-        kernel_release(kernel, sizeof(kernel));
-        silo_buf_printf(&b, "{\"proto\":%d,\"silo\":\"%s\",\"criu\":%d,\"kernel\":", MIG_PROTO, SILO_VERSION, criu);
+        mig_kernel_release(kernel, sizeof(kernel));
+        silo_buf_printf(&b, "{\"proto\":%d,\"silo\":\"%s\",\"criu\":%d,\"kernel\":", MIG_PROTO, SILO_VERSION,
+                        criu);
         silo_json_str(&b, kernel);
         silo_buf_puts(&b, ",\"id\":");
         silo_json_str(&b, id);
@@ -535,7 +507,7 @@ static int precopy(struct src_run *m, silo_error_t *err)
                 _cleanup_free_ char *json = NULL, *sz = NULL;
                 struct silo_criu_opts co = dump_opts(m, dir, parent);
                 uint64_t bytes;
-                double t0 = now_ms();
+                double t0 = mig_now_ms();
                 int r;
 
                 co.pre_dump = true;
@@ -546,10 +518,10 @@ static int precopy(struct src_run *m, silo_error_t *err)
                         return silo_error_wrap(err, "pre-dump round %d", i);
                 json = silo_xasprintf("{\"dir\":\"%s\",\"pages\":%llu}", name,
                                       (unsigned long long)m->pages[i - 1]);
-                r = msg_send_str(m->fd, MSG_ROUND, json, err);
+                r = mig_send_str(m->fd, MSG_ROUND, json, err);
                 if (r < 0)
                         return r;
-                m->round_ms[i - 1] = now_ms() - t0;
+                m->round_ms[i - 1] = mig_now_ms() - t0;
                 m->rounds = i;
                 sz = mib(m->pages[i - 1]);
                 progress(m, "round %d: %s of pages in %.0f ms", i, sz, m->round_ms[i - 1]);
@@ -570,21 +542,21 @@ static int final_stage(struct src_run *m, silo_error_t *err)
         yajl_val v = NULL;
         int r;
 
-        m->t_freeze = now_ms();
+        m->t_freeze = mig_now_ms();
         r = silo_checkpoint(m->ctx, &co, err);
         if (r < 0)
                 return silo_error_wrap(err, "final dump");
         m->dumped = true;
-        m->t_dumped = now_ms();
+        m->t_dumped = mig_now_ms();
         r = send_dir(m->fd, m->tmp, "final", &m->final_pages, &m->final_bytes, err);
         if (r == 0)
-                r = msg_send_str(m->fd, MSG_RESTORE, "{\"dir\":\"final\"}", err);
-        m->t_sent = now_ms();
+                r = mig_send_str(m->fd, MSG_RESTORE, "{\"dir\":\"final\"}", err);
+        m->t_sent = mig_now_ms();
         if (r == 0)
-                r = msg_expect(m->fd, MSG_RUNNING, &reply, err);
+                r = mig_expect(m->fd, MSG_RUNNING, &reply, err);
         if (r < 0)
                 return r;
-        m->t_running = now_ms();
+        m->t_running = mig_now_ms();
         if (silo_json_parse("RUNNING", reply, &v, NULL) == 0) {
                 yajl_val t = silo_json_get(v, "restoreMs", NULL, yajl_t_number);
                 m->restore_ms = t ? YAJL_GET_DOUBLE(t) : 0;
@@ -662,7 +634,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         r = silo_criu_dl_load(err);
 #ifdef HAVE_CRIU
         if (r == 0)
-                r = criu = criu_version(err);
+                r = criu = mig_criu_version(err);
 #endif
         if (r < 0)
                 return r;
@@ -683,7 +655,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                 r = silo_error_set(err, errno, "mkdir '%s'", cpu);
                 goto out;
         }
-        r = criu_cpuinfo("dump", cpu, err);
+        r = mig_criu_cpuinfo("dump", cpu, err);
         if (r < 0)
                 goto out;
         m.fd = silo_str_has_prefix(o->dest, "tcp:") ? connect_tcp(o->dest + 4, err) : spawn_rsh(o, &rsh, err);
@@ -694,13 +666,13 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         /* hello, the CPU description, then the destination's verdict */
         hello = hello_json(o->id, &info, criu, o->tcp_established);
         uint64_t pages, bytes;
-        r = msg_send_str(m.fd, MSG_HELLO, hello, err);
+        r = mig_send_str(m.fd, MSG_HELLO, hello, err);
         if (r == 0)
                 r = send_dir(m.fd, tmp, "cpuinfo", &pages, &bytes, err);
         if (r == 0)
-                r = msg_send(m.fd, MSG_CHECK, NULL, 0, err);
+                r = mig_send(m.fd, MSG_CHECK, NULL, 0, err);
         if (r == 0)
-                r = msg_expect(m.fd, MSG_READY, &ready, err);
+                r = mig_expect(m.fd, MSG_READY, &ready, err);
         if (r < 0) {
                 silo_error_wrap(err, "migrate: pre-flight on '%s' failed, the container keeps running here",
                                 o->dest);
@@ -714,21 +686,23 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                 silo_error_t e = NULL;
                 /* tell the destination (it may be gone already) */
                 _cleanup_free_ char *text = silo_error_text(*err);
-                msg_send_str(m.fd, MSG_ERROR, text, &e);
+                mig_send_str(m.fd, MSG_ERROR, text, &e);
                 silo_error_free(&e);
                 if (m.dumped) {
                         if (restore_here(&m, &e) < 0) {
                                 _cleanup_free_ char *t2 = silo_error_text(e);
-                                silo_error_wrap(err, "migrate: restoring '%s' here failed too (%s); its images "
-                                                     "are kept in '%s'",
+                                silo_error_wrap(err,
+                                                "migrate: restoring '%s' here failed too (%s); its images "
+                                                "are kept in '%s'",
                                                 o->id, t2, tmp);
                                 silo_error_free(&e);
                                 free(TAKE_PTR(tmp)); /* keep them */
                                 goto out;
                         }
-                        silo_error_wrap(err, "migrate: the container runs here again (restored from its final "
-                                             "dump; if the destination reported RUNNING but the stream broke, "
-                                             "check it)");
+                        silo_error_wrap(err,
+                                        "migrate: the container runs here again (restored from its final "
+                                        "dump; if the destination reported RUNNING but the stream broke, "
+                                        "check it)");
                 } else {
                         silo_error_wrap(err, "migrate: the container keeps running here");
                 }
@@ -737,7 +711,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         /* committed: the destination runs it; the source was released by the final dump */
         {
                 silo_error_t e = NULL;
-                if (msg_send(m.fd, MSG_DONE, NULL, 0, &e) < 0) {
+                if (mig_send(m.fd, MSG_DONE, NULL, 0, &e) < 0) {
                         silo_warn("migrate: could not tell '%s' that the source is gone, ignoring", o->dest);
                         silo_error_free(&e);
                 }
@@ -759,343 +733,4 @@ out:
                 silo_rm_rf_at(AT_FDCWD, tmp);
         src_info_clear(&info);
         return r;
-}
-
-/* ---- destination -------------------------------------------------------------------------- */
-
-struct dst_run {
-        const struct silo_context *ctx;
-        const char *data_root;
-        const char *tmp;
-        int tmpfd;
-        int rfd, wfd;
-        int file; /* the file being received, -1 */
-        yajl_val hello;
-        bool restored;
-};
-
-static const char *hello_str(const struct dst_run *d, const char *key)
-{
-        const char *s = silo_json_string(d->hello, key, NULL);
-        return s ? s : "";
-}
-
-/* Everything the destination must have before any page moves. */
-static int preflight(struct dst_run *d, silo_error_t *err)
-{
-        yajl_val p = silo_json_get(d->hello, "proto", NULL, yajl_t_number);
-        yajl_val c = silo_json_get(d->hello, "criu", NULL, yajl_t_number);
-        const char *id = hello_str(d, "id"), *bundle = hello_str(d, "bundle"), *image = hello_str(d, "image");
-        const char *ip = hello_str(d, "ip"), *bridge = hello_str(d, "bridge");
-        _cleanup_free_ char *cpu = silo_xasprintf("%s/cpuinfo", d->tmp), *path = NULL;
-        char kernel[128];
-        int r, criu = 0;
-
-        if (p == NULL || YAJL_GET_INTEGER(p) != MIG_PROTO)
-                return silo_error_set(err, EPROTO, "migrate protocol %lld of the source is not %d (silo %s here)",
-                                      p ? (long long)YAJL_GET_INTEGER(p) : -1LL, MIG_PROTO, SILO_VERSION);
-        r = silo_criu_dl_load(err);
-#ifdef HAVE_CRIU
-        if (r == 0)
-                r = criu = criu_version(err);
-#endif
-        if (r < 0)
-                return r;
-        if (c && YAJL_GET_INTEGER(c) > criu)
-                return silo_error_set(err, 0, "CRIU %d here is older than CRIU %lld at the source", criu,
-                                      (long long)YAJL_GET_INTEGER(c));
-        kernel_release(kernel, sizeof(kernel));
-        if (kernel_num(kernel) < kernel_num(hello_str(d, "kernel")))
-                return silo_error_set(err, 0, "kernel %s here is older than kernel %s at the source", kernel,
-                                      hello_str(d, "kernel"));
-        r = criu_cpuinfo("check", cpu, err);
-        if (r < 0)
-                return silo_error_wrap(err, "the CPU here cannot run what the source's CPU ran");
-        path = silo_xasprintf("%s/%s", d->ctx->root, id);
-        if (access(path, F_OK) == 0)
-                return silo_error_set(err, EEXIST, "container '%s' already exists here (--root '%s')", id,
-                                      d->ctx->root);
-        if (*image) {
-                struct silo_store s;
-                struct silo_image_rec *v = NULL;
-                size_t n = 0;
-                silo_error_t e = NULL;
-                bool found = silo_store_open(&s, d->data_root, false, &e) == 0 &&
-                             silo_store_read_index(&s, &v, &n, &e) == 0 && silo_store_find(v, n, image, &e) >= 0;
-                if (v)
-                        silo_image_recs_free(v, n);
-                silo_store_close(&s);
-                silo_error_free(&e);
-                if (!found)
-                        return silo_error_set(err, ENOENT, "image '%s' is not here (data root '%s')", image,
-                                              d->data_root);
-        }
-        free(path);
-        path = silo_xasprintf("%s/config.json", bundle);
-        if (access(path, F_OK) < 0)
-                return silo_error_set(err, errno, "the container's %s '%s' is not here",
-                                      *image ? "container dir" : "bundle", bundle);
-        if (*ip && *bridge) {
-                _cleanup_free_ char *lease_root = silo_xasprintf("%s/@net", d->ctx->root), *holder = NULL;
-                struct in_addr a;
-                if (inet_pton(AF_INET, ip, &a) != 1 || !silo_net_ifname_valid(bridge))
-                        return silo_error_set(err, EPROTO, "bad address '%s' or bridge '%s'", ip, bridge);
-                r = silo_net_ip_holder(lease_root, bridge, ntohl(a.s_addr), &holder, err);
-                if (r < 0)
-                        return r;
-                if (holder)
-                        return silo_error_set(err, EADDRINUSE, "address '%s' is held by container '%s' here", ip,
-                                              holder);
-        }
-        return 0;
-}
-
-static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
-{
-        _cleanup_free_ char *img = NULL, *reply = NULL;
-        yajl_val v = NULL;
-        const char *dir;
-        struct silo_criu_opts co = {.status_fd = -1, .detach = true};
-        int status = 0, saved = -1, nul, r;
-        double t0 = now_ms();
-        char path[64];
-
-        r = silo_json_parse("RESTORE", json, &v, err);
-        if (r < 0)
-                return r;
-        dir = silo_json_string(v, "dir", NULL);
-        if (dir == NULL || !name_ok(dir, strlen(dir))) {
-                yajl_tree_free(v);
-                return silo_error_set(err, EPROTO, "migrate: bad RESTORE");
-        }
-        img = silo_xasprintf("%s/%s", d->tmp, dir);
-        yajl_tree_free(v);
-        co.id = hello_str(d, "id");
-        co.image_path = img;
-        co.bundle = hello_str(d, "bundle");
-        co.tcp_established = silo_json_get(d->hello, "tcpEstablished", NULL, yajl_t_true) != NULL;
-        /* the restored tasks get this process's stdio for their pipes (descriptors.json): never
-         * the migration stream or the remote shell's stderr, which would then never close */
-        nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-        saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
-        if (nul >= 0) {
-                dup2(nul, 0);
-                dup2(nul, 1);
-                dup2(nul, 2);
-                close(nul);
-        }
-        r = silo_restore(d->ctx, &co, &status, err);
-        if (saved >= 0) {
-                dup2(saved, 2);
-                close(saved);
-        }
-        if (r < 0)
-                return r;
-        d->restored = true;
-        snprintf(path, sizeof(path), "%.0f", now_ms() - t0);
-        reply = silo_xasprintf("{\"restoreMs\":%s}", path);
-        return msg_send_str(d->wfd, MSG_RUNNING, reply, err);
-}
-
-static int dst_file(struct dst_run *d, uint32_t type, char *p, size_t len, silo_error_t *err)
-{
-        char *dir, *name;
-        int r;
-
-        switch (type) {
-        case MSG_MKDIR:
-                if (!name_ok(p, strlen(p)))
-                        return silo_error_set(err, EPROTO, "migrate: refused directory name '%s'", p);
-                if (mkdirat(d->tmpfd, p, 0700) < 0)
-                        return silo_error_set(err, errno, "mkdir '%s/%s'", d->tmp, p);
-                return 0;
-        case MSG_FILE: {
-                _cleanup_close_ int dfd = -1;
-                if (d->file >= 0)
-                        return silo_error_set(err, EPROTO, "migrate: FILE inside a file");
-                r = split_rel(p, &dir, &name, err);
-                if (r < 0)
-                        return r;
-                dfd = openat(d->tmpfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (dfd >= 0)
-                        d->file = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (d->file < 0)
-                        return silo_error_set(err, errno, "create '%s/%s/%s'", d->tmp, dir, name);
-                return 0;
-        }
-        case MSG_DATA:
-                if (d->file < 0)
-                        return silo_error_set(err, EPROTO, "migrate: DATA outside a file");
-                r = silo_write_all(d->file, p, len);
-                return r < 0 ? silo_error_set(err, -r, "write into '%s'", d->tmp) : 0;
-        case MSG_EOF:
-                if (d->file < 0)
-                        return silo_error_set(err, EPROTO, "migrate: EOF outside a file");
-                close(d->file);
-                d->file = -1;
-                return 0;
-        case MSG_SYMLINK: {
-                _cleanup_close_ int dfd = -1;
-                const char *target = p + strlen(p) + 1;
-                if ((size_t)(target - p) > len || !silo_str_has_prefix(target, "../") ||
-                    !name_ok(target + 3, strlen(target + 3)))
-                        return silo_error_set(err, EPROTO, "migrate: refused link in '%s'", p);
-                r = split_rel(p, &dir, &name, err);
-                if (r < 0)
-                        return r;
-                dfd = openat(d->tmpfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (dfd < 0 || symlinkat(target, dfd, name) < 0)
-                        return silo_error_set(err, errno, "symlink '%s/%s/%s'", d->tmp, dir, name);
-                return 0;
-        }
-        }
-        return silo_error_set(err, EPROTO, "migrate: unexpected message %u", type);
-}
-
-/* The worker: one migration, from HELLO to DONE.  Exit status 0 = the container runs here. */
-static int dst_worker(struct dst_run *d, silo_error_t *err)
-{
-        _cleanup_free_ char *hello = NULL;
-        int r;
-
-        r = msg_expect(d->rfd, MSG_HELLO, &hello, err);
-        if (r == 0)
-                r = silo_json_parse("HELLO", hello, &d->hello, err);
-        if (r == 0 && !silo_id_valid(hello_str(d, "id")))
-                r = silo_error_set(err, EPROTO, "migrate: invalid container id '%s'", hello_str(d, "id"));
-        if (r < 0)
-                return r;
-        for (;;) {
-                _cleanup_free_ char *p = NULL;
-                uint32_t type;
-                size_t len;
-
-                r = msg_recv(d->rfd, &type, &p, &len, err);
-                if (r < 0)
-                        break;
-                if (type == MSG_CHECK) {
-                        _cleanup_free_ char *ready = NULL;
-                        char kernel[128];
-                        r = preflight(d, err);
-                        if (r < 0)
-                                break;
-                        kernel_release(kernel, sizeof(kernel));
-                        ready = silo_xasprintf("{\"silo\":\"%s\",\"kernel\":\"%s\"}", SILO_VERSION, kernel);
-                        r = msg_send_str(d->wfd, MSG_READY, ready, err);
-                } else if (type == MSG_ROUND) {
-                        silo_debug("migrate: round %s", p);
-                } else if (type == MSG_RESTORE) {
-                        r = dst_restore(d, p, err);
-                } else if (type == MSG_DONE) {
-                        return d->restored ? 0 : silo_error_set(err, EPROTO, "migrate: DONE before RESTORE");
-                } else {
-                        r = dst_file(d, type, p, len, err);
-                }
-                if (r < 0)
-                        break;
-        }
-        if (d->restored) { /* RUNNING was sent: the source may have committed (see the invariants) */
-                silo_warn("migrate: '%s' was restored here but the source did not confirm (%s); keeping it",
-                          hello_str(d, "id"), (*err)->msg);
-                silo_error_free(err);
-                return 0;
-        }
-        return r;
-}
-
-/* Fork the worker, wait for it, remove its temporary dir whatever happened to it. */
-int silo_migrate_receive(const struct silo_context *ctx, const char *data_root, int rfd, int wfd,
-                         silo_error_t *err)
-{
-        _cleanup_free_ char *tmp = NULL;
-        int status = 0;
-        pid_t pid;
-
-        if (mkdir(ctx->root, 0711) < 0 && errno != EEXIST)
-                return silo_error_set(err, errno, "mkdir '%s'", ctx->root);
-        signal(SIGPIPE, SIG_IGN);
-        pid = fork();
-        if (pid < 0)
-                return silo_error_set(err, errno, "fork");
-        if (pid == 0) {
-                struct dst_run d = {.ctx = ctx, .data_root = data_root, .rfd = rfd, .wfd = wfd, .file = -1,
-                                    .tmpfd = -1};
-                silo_error_t e = NULL;
-                int r;
-
-                d.tmp = tmp = silo_xasprintf("%s/@migrate-in-%d", ctx->root, (int)getpid());
-                r = mkdir(tmp, 0700) < 0 ? silo_error_set(&e, errno, "mkdir '%s'", tmp) : 0;
-                if (r == 0) {
-                        d.tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        r = d.tmpfd < 0 ? silo_error_set(&e, errno, "'%s'", tmp) : dst_worker(&d, &e);
-                }
-                if (r < 0) {
-                        silo_error_t e2 = NULL;
-                        _cleanup_free_ char *text = silo_error_text(e);
-                        _cleanup_free_ char *msg = silo_xasprintf("destination: %s", text);
-                        msg_send_str(wfd, MSG_ERROR, msg, &e2);
-                        silo_error_free(&e2);
-                        fprintf(stderr, "silo migrate --receive: %s\n", text);
-                        silo_error_free(&e);
-                }
-                if (d.file >= 0)
-                        close(d.file);
-                silo_rm_rf_at(AT_FDCWD, tmp);
-                _exit(r < 0 ? 1 : 0);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return silo_error_set(err, errno, "waitpid");
-        tmp = silo_xasprintf("%s/@migrate-in-%d", ctx->root, (int)pid);
-        silo_rm_rf_at(AT_FDCWD, tmp);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        return silo_error_set(err, 0, "migrate: receiving failed (worker %s %d)",
-                              WIFEXITED(status) ? "exit status" : "killed by signal",
-                              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-}
-
-int silo_migrate_listen(const struct silo_context *ctx, const char *data_root, const char *addr, bool once,
-                        silo_error_t *err)
-{
-        _cleanup_free_ char *h = silo_xstrdup(addr);
-        char *colon = strrchr(h, ':');
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
-                        *res = NULL;
-        _cleanup_close_ int lfd = -1;
-        int one = 1, r;
-
-        if (colon == NULL || colon[1] == '\0')
-                return silo_error_set(err, EINVAL, "--listen: '%s' is not ADDR:PORT", addr);
-        *colon = '\0';
-        r = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
-        if (r != 0)
-                return silo_error_set(err, 0, "--listen '%s': %s", addr, gai_strerror(r));
-        lfd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-        if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-            bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, 4) < 0) {
-                r = silo_error_set(err, errno, "--listen '%s'", addr);
-                freeaddrinfo(res);
-                return r;
-        }
-        freeaddrinfo(res);
-        fprintf(stderr, "silo migrate: listening on %s\n", addr);
-        for (;;) {
-                _cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-                silo_error_t e = NULL;
-
-                if (c < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return silo_error_set(err, errno, "accept on '%s'", addr);
-                }
-                r = silo_migrate_receive(ctx, data_root, c, c, once ? err : &e);
-                if (once)
-                        return r;
-                if (r < 0) {
-                        _cleanup_free_ char *t = silo_error_text(e);
-                        fprintf(stderr, "silo migrate: %s\n", t);
-                        silo_error_free(&e);
-                }
-        }
 }

@@ -16,8 +16,8 @@ struct silo_migrate_opts {
                                   * or "silo" (may carry global flags: "silo --root /run/x") */
         int max_rounds;          /* pre-dump rounds at most; 0 = plain stop-dump-transfer-restore */
         bool tcp_established;
-        bool lazy_pages;         /* seam for post-copy (CRIU RPC backend): refused for now */
-        bool progress;           /* per-round progress lines on stderr (a terminal) */
+        bool lazy_pages; /* seam for post-copy (CRIU RPC backend): refused for now */
+        bool progress;   /* per-round progress lines on stderr (a terminal) */
 };
 
 /* Source side: on success the container runs on the destination and is gone here; the report

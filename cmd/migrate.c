@@ -24,15 +24,15 @@ int cmd_migrate(struct silo_global *g, int argc, char **argv)
         const char *listen_addr = NULL;
         bool receive = false, once = false;
         const struct silo_opt opts[] = {
-                {"rounds", 0, OPT_INT, &o.max_rounds},
-                {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
-                {"rsh", 0, OPT_STRING, &o.rsh},
-                {"remote-silo", 0, OPT_STRING, &o.remote_silo},
-                {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
-                {"listen", 0, OPT_STRING, &listen_addr},
-                {"once", 0, OPT_BOOL, &once},
-                {"receive", 0, OPT_BOOL, &receive},
-                {NULL, 0, 0, NULL},
+            {"rounds", 0, OPT_INT, &o.max_rounds},
+            {"tcp-established", 0, OPT_BOOL, &o.tcp_established},
+            {"rsh", 0, OPT_STRING, &o.rsh},
+            {"remote-silo", 0, OPT_STRING, &o.remote_silo},
+            {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
+            {"listen", 0, OPT_STRING, &listen_addr},
+            {"once", 0, OPT_BOOL, &once},
+            {"receive", 0, OPT_BOOL, &receive},
+            {NULL, 0, 0, NULL},
         };
         _cleanup_free_ char *data_abs = NULL;
         silo_error_t err = NULL;

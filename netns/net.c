@@ -243,7 +243,8 @@ int silo_net_lease(const struct silo_net_config *cfg, uint32_t *ret_ip, silo_err
                 uint32_t mask = cfg->prefix ? ~0u << (32 - cfg->prefix) : 0;
                 if ((cfg->want_ip & mask) != cfg->subnet || cfg->want_ip == cfg->subnet ||
                     cfg->want_ip == cfg->subnet + 1 || cfg->want_ip == (cfg->subnet | ~mask)) {
-                        r = silo_error_set(err, EINVAL, "address '%s' is not a container address of subnet '%s'",
+                        r = silo_error_set(err, EINVAL,
+                                           "address '%s' is not a container address of subnet '%s'",
                                            silo_net_ip_str(cfg->want_ip, s), subnet);
                         goto out;
                 }
@@ -441,7 +442,8 @@ out:
         return r;
 }
 
-int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id, silo_error_t *err)
+int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id,
+                       silo_error_t *err)
 {
         _cleanup_close_ int dirfd = -1, lockfd = -1;
         _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge);

@@ -105,7 +105,8 @@ int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, u
                     silo_error_t *err);
 /* The id of the live container holding `ip` on `bridge` (allocated), or NULL when it is free.
  * Read only (migrate's pre-flight on the destination). */
-int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id, silo_error_t *err);
+int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id,
+                       silo_error_t *err);
 /* Undo lease + attach for `id` from the lease files alone; idempotent. */
 int silo_net_release(const char *lease_root, const char *bridge, const char *id, silo_error_t *err);
 
