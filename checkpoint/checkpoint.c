@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -41,6 +42,7 @@
 #include "../cgroups/cgroup.h"
 #include "../image/image.h"
 #include "../image/json.h"
+#include "../netns/netns.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
 #include "../runtime/sandbox.h"
@@ -375,10 +377,29 @@ static int add_external_ns(criu_opts *co, pid_t pid, const char *ns, const char 
         return 0;
 }
 
-/* network.status: silo's attachment ("network" file of the state dir) and published ports. */
+/* The leased address of a bridge container, from its state dir's "network" file. */
+static int ip_of(struct silo_container *c, uint32_t *ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        const char *p;
+        struct in_addr a;
+        char ip[16];
+
+        if (silo_read_file_at(c->dirfd, "network", 4096, &buf, NULL, NULL) < 0)
+                return -ENOENT;
+        p = strstr(buf, "ip=");
+        if (p == NULL || sscanf(p + 3, "%15[0-9.]", ip) != 1 || inet_pton(AF_INET, ip, &a) != 1)
+                return -ENOENT;
+        *ret = ntohl(a.s_addr);
+        return 0;
+}
+
+/* network.status: silo's attachment ("network" file of the state dir: bridge, ip), the MAC
+ * (derived from the ip, netns.h) and published ports.  Restore leases the same ip from it. */
 static char *network_json(struct silo_container *c)
 {
         _cleanup_free_ char *buf = NULL;
+        uint32_t ip;
         const char *ports = silo_spec_annotation(c->spec, "run.silo.ports");
         struct silo_buf b = {0};
         char *save = NULL;
@@ -394,6 +415,16 @@ static char *network_json(struct silo_container *c)
                 silo_json_str(&b, line);
                 silo_buf_putc(&b, ':');
                 silo_json_str(&b, eq + 1);
+                silo_buf_putc(&b, ',');
+        }
+        if (ip_of(c, &ip) == 0) {
+                uint8_t mac[6];
+                char m[18];
+                silo_net_mac(ip, mac);
+                snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                         mac[4], mac[5]);
+                silo_buf_puts(&b, "\"mac\":");
+                silo_json_str(&b, m);
                 silo_buf_putc(&b, ',');
         }
         silo_buf_puts(&b, "\"ports\":");
@@ -515,6 +546,13 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         }
         ((struct dump_ctx *)data)->dumped = true;
+        if (!o->pre_dump && netns_silo_bridge(c->spec)) {
+                /* the same-node restore keeps the address from here (an archive carries its own) */
+                _cleanup_free_ char *net = network_json(c);
+                if (net &&
+                    (r = silo_write_file_atomic_at(imgfd, "network.status", net, strlen(net), 0600, err)) < 0)
+                        goto out;
+        }
         if (o->export_path) {
                 r = export_archive(c, o, err);
                 if (r < 0)
@@ -948,12 +986,34 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
         return 0;
 }
 
+/* The address the container had (network.status of the archive or of the image dir): a bridge
+ * container is restored on it, so established connections and clients keep working. */
+static int recorded_ip(const char *dir, char **ret, silo_error_t *err)
+{
+        _cleanup_free_ char *path = silo_xasprintf("%s/network.status", dir), *buf = NULL;
+        yajl_val v = NULL;
+        const char *ip;
+        int r;
+
+        *ret = NULL;
+        if (silo_read_file_at(AT_FDCWD, path, 1 << 16, &buf, NULL, NULL) < 0)
+                return 0; /* not a bridge container, or made before silo recorded it */
+        r = silo_json_parse(path, buf, &v, err);
+        if (r < 0)
+                return r;
+        ip = silo_json_string(v, "ip", NULL);
+        if (ip && *ip)
+                *ret = silo_xstrdup(ip);
+        yajl_tree_free(v);
+        return 0;
+}
+
 int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
                  silo_error_t *err)
 {
         struct silo_criu_opts oo = *o;
         struct restore_ctx rc = {.o = &oo};
-        _cleanup_free_ char *tmp = NULL, *bundle = NULL, *img = NULL;
+        _cleanup_free_ char *tmp = NULL, *bundle = NULL, *img = NULL, *ip = NULL;
         int r = check_opts(o, err);
 
         *ret_status = 0;
@@ -975,11 +1035,17 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         }
         if (r == 0 && silo_vm_snapshot_in(oo.image_path)) { /* an imported VM snapshot */
                 r = silo_vm_restore(ctx, &oo, ret_status, err);
-                silo_rm_rf_at(AT_FDCWD, tmp);
+                if (tmp)
+                        silo_rm_rf_at(AT_FDCWD, tmp);
                 return r;
         }
-        if (r < 0)
+        if (r == 0 && !o->ignore_static_ip)
+                r = recorded_ip(tmp ? tmp : oo.image_path, &ip, err);
+        if (r < 0) {
+                if (tmp)
+                        silo_rm_rf_at(AT_FDCWD, tmp);
                 return r;
+        }
         rc.create = (struct silo_create_opts){
             .id = o->id,
             .bundle = oo.bundle,
@@ -989,6 +1055,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
             .detach = o->detach,
             .spawn = restore_spawn,
             .spawn_data = &rc,
+            .net_ip = ip,
         };
         r = silo_container_restore(ctx, &rc.create, ret_status, err);
         if (tmp) /* restored (or failed): the unpacked images are not needed any more */

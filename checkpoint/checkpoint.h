@@ -45,6 +45,7 @@ struct silo_criu_opts {
         const char *console_socket;
         bool no_pivot;
         bool no_subreaper;
+        bool ignore_static_ip; /* podman's --ignore-static-ip: lease any address, not the recorded one */
 };
 
 int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err);

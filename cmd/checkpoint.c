@@ -80,6 +80,7 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
                 {"lsm-mount-context", 0, OPT_STRING, &lsm_mount},
                 {"import", 0, OPT_STRING, &o.import_path},
                 {"page-server", 0, OPT_STRING, &o.page_server}, /* silo: --lazy-pages' source */
+                {"ignore-static-ip", 0, OPT_BOOL, &o.ignore_static_ip},
                 {NULL, 0, 0, NULL},
         };
         _cleanup_free_ char *img_abs = NULL, *work_abs = NULL, *bundle_abs = NULL, *pid_abs = NULL,

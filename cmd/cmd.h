@@ -65,6 +65,7 @@ int cmd_events(struct silo_global *g, int argc, char **argv);
 /* checkpoint/restore through CRIU (cmd/checkpoint.c) */
 int cmd_checkpoint(struct silo_global *g, int argc, char **argv);
 int cmd_restore(struct silo_global *g, int argc, char **argv);
+int cmd_migrate(struct silo_global *g, int argc, char **argv); /* cmd/migrate.c */
 /* images (cmd/image.c): `silo image ...`, and create/run when --image is given */
 int cmd_image(struct silo_global *g, int argc, char **argv);
 bool silo_cmd_wants_image(int argc, char **argv);

@@ -239,6 +239,16 @@ int silo_net_lease(const struct silo_net_config *cfg, uint32_t *ret_ip, silo_err
         if (r < 0)
                 return r;
         subnet = silo_xasprintf("%s/%u", silo_net_ip_str(cfg->subnet, s), cfg->prefix);
+        if (cfg->want_ip) {
+                uint32_t mask = cfg->prefix ? ~0u << (32 - cfg->prefix) : 0;
+                if ((cfg->want_ip & mask) != cfg->subnet || cfg->want_ip == cfg->subnet ||
+                    cfg->want_ip == cfg->subnet + 1 || cfg->want_ip == (cfg->subnet | ~mask)) {
+                        r = silo_error_set(err, EINVAL,
+                                           "address '%s' is not a container address of subnet '%s'",
+                                           silo_net_ip_str(cfg->want_ip, s), subnet);
+                        goto out;
+                }
+        }
         used = silo_xmalloc0((n + 1) * sizeof(*used));
         for (size_t i = 0; i < n; i++) {
                 unsigned port;
@@ -260,9 +270,14 @@ int silo_net_lease(const struct silo_net_config *cfg, uint32_t *ret_ip, silo_err
                                            v[i].id);
                         goto out;
                 }
+                if (cfg->want_ip && v[i].ip == cfg->want_ip) {
+                        r = silo_error_set(err, EADDRINUSE, "address '%s' is held by container '%s'",
+                                           silo_net_ip_str(cfg->want_ip, s), v[i].id);
+                        goto out;
+                }
                 used[n_used++] = v[i].ip;
         }
-        l.ip = silo_net_next_free(cfg->subnet, cfg->prefix, used, n_used);
+        l.ip = cfg->want_ip ? cfg->want_ip : silo_net_next_free(cfg->subnet, cfg->prefix, used, n_used);
         if (l.ip == 0) {
                 r = silo_error_set(err, ENOSPC, "no free address left in subnet '%s'", subnet);
                 goto out;
@@ -346,6 +361,11 @@ static int configure_inside(int nsfd, uint32_t ip, const struct silo_net_config 
                                     : 0;
         if (r == 0)
                 r = silo_rtnl_link_up(nl, lo, err);
+        if (r == 0) { /* derived from the address: a restored/migrated container keeps its MAC */
+                uint8_t mac[6];
+                silo_net_mac(ip, mac);
+                r = silo_rtnl_link_set_mac(nl, eth, mac, err);
+        }
         if (r == 0)
                 r = silo_rtnl_addr_add(nl, eth, ip, cfg->prefix, err);
         if (r == 0)
@@ -420,6 +440,29 @@ out:
         silo_rtnl_close(nl);
         lease_clear(&l);
         return r;
+}
+
+int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id,
+                       silo_error_t *err)
+{
+        _cleanup_close_ int dirfd = -1, lockfd = -1;
+        _cleanup_free_ char *dir = silo_xasprintf("%s/%s", lease_root, bridge);
+        struct lease l;
+        char name[16];
+        int r;
+
+        *ret_id = NULL;
+        if (access(dir, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        r = lock_bridge(lease_root, bridge, false, &dirfd, &lockfd, err);
+        if (r < 0)
+                return r;
+        if (lease_read(dirfd, silo_net_ip_str(ip, name), &l) < 0)
+                return 0;
+        if (lease_live(&l))
+                *ret_id = TAKE_PTR(l.id);
+        lease_clear(&l);
+        return 0;
 }
 
 int silo_net_release(const char *lease_root, const char *bridge, const char *id, silo_error_t *err)

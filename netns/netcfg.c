@@ -208,6 +208,14 @@ const char *silo_net_veth_name(uint32_t ip, char *buf)
         return buf;
 }
 
+void silo_net_mac(uint32_t ip, uint8_t mac[6])
+{
+        mac[0] = 0x02; /* locally administered, unicast */
+        mac[1] = 0x53;
+        for (int i = 0; i < 4; i++)
+                mac[2 + i] = (uint8_t)(ip >> (24 - 8 * i));
+}
+
 char *silo_net_tag(uint32_t ip, const char *id)
 {
         char s[16];

@@ -63,6 +63,9 @@ const char *silo_net_ip_str(uint32_t ip, char *buf);
 /* Lowest free address in the subnet (not network, gateway = first, or broadcast) that is not
  * in used[]; 0 when the subnet is full. */
 uint32_t silo_net_next_free(uint32_t subnet, unsigned prefix, const uint32_t *used, size_t n_used);
+/* The container's eth0 MAC, derived from its address (02:53:a:b:c:d, locally administered): the
+ * same address gives the same MAC on every node, so a restored or migrated container keeps both. */
+void silo_net_mac(uint32_t ip, uint8_t mac[6]);
 /* Host-side veth name for a container address ("sv0a630002"); buf >= 16 bytes. */
 const char *silo_net_veth_name(uint32_t ip, char *buf);
 /* The comment carried by every rule of one container. */
@@ -90,14 +93,20 @@ struct silo_net_config {
         unsigned prefix;
         const struct silo_net_port *ports;
         size_t n_ports;
+        uint32_t want_ip; /* 0: lowest free; else exactly this address or an error (restore, migrate) */
 };
 
-/* Take a lease (reclaiming stale ones; refusing a host port another live container publishes). */
+/* Take a lease (reclaiming stale ones; refusing a host port another live container publishes).
+ * With cfg->want_ip, that address or an error naming the address and the container holding it. */
 int silo_net_lease(const struct silo_net_config *cfg, uint32_t *ret_ip, silo_error_t *err);
 /* Wire the container whose init is `pid` (start time `start`) to the bridge: bridge and table
  * if needed, veth, addresses, routes, DNAT rules; then record the init in the lease. */
 int silo_net_attach(const struct silo_net_config *cfg, uint32_t ip, pid_t pid, unsigned long long start,
                     silo_error_t *err);
+/* The id of the live container holding `ip` on `bridge` (allocated), or NULL when it is free.
+ * Read only (migrate's pre-flight on the destination). */
+int silo_net_ip_holder(const char *lease_root, const char *bridge, uint32_t ip, char **ret_id,
+                       silo_error_t *err);
 /* Undo lease + attach for `id` from the lease files alone; idempotent. */
 int silo_net_release(const char *lease_root, const char *bridge, const char *id, silo_error_t *err);
 
@@ -114,6 +123,8 @@ int silo_rtnl_link_index(struct mnl_socket *nl, const char *name, bool *ret_up, 
 int silo_rtnl_bridge_add(struct mnl_socket *nl, const char *name, silo_error_t *err);
 int silo_rtnl_veth_add(struct mnl_socket *nl, const char *name, int master, const char *peer,
                        int peer_netns_fd, silo_error_t *err);
+/* Set the link's hardware address (before it is up). */
+int silo_rtnl_link_set_mac(struct mnl_socket *nl, int ifindex, const uint8_t mac[6], silo_error_t *err);
 int silo_rtnl_link_del(struct mnl_socket *nl, const char *name, silo_error_t *err); /* absent: 0 */
 int silo_rtnl_link_up(struct mnl_socket *nl, int ifindex, silo_error_t *err);
 int silo_rtnl_addr_add(struct mnl_socket *nl, int ifindex, uint32_t ip, unsigned prefix, silo_error_t *err);

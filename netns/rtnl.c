@@ -203,6 +203,21 @@ int silo_rtnl_link_up(struct mnl_socket *nl, int ifindex, silo_error_t *err)
         return 0;
 }
 
+int silo_rtnl_link_set_mac(struct mnl_socket *nl, int ifindex, const uint8_t mac[6], silo_error_t *err)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct ifinfomsg *ifi;
+        struct nlmsghdr *nlh = msg_link(buf, RTM_NEWLINK, 0, &ifi);
+        int r;
+
+        ifi->ifi_index = ifindex;
+        mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+        r = talk(nl, nlh, NULL, NULL);
+        if (r < 0)
+                return silo_error_set(err, -r, "set the address of link %d", ifindex);
+        return 0;
+}
+
 int silo_rtnl_addr_add(struct mnl_socket *nl, int ifindex, uint32_t ip, unsigned prefix, silo_error_t *err)
 {
         char buf[MNL_SOCKET_BUFFER_SIZE], s[16];

@@ -46,6 +46,7 @@ struct silo_create_opts {
          * container is "running" once it returns. */
         int (*spawn)(struct silo_container *c, void *data, silo_error_t *err);
         void *spawn_data;
+        const char *net_ip; /* bridge network: lease exactly this address (restore keeps its IP) */
 };
 
 /* exec: a process joining a running container (runc's exec flags, interfaces.md §1.4). */

@@ -23,6 +23,7 @@
 #define ANN_PORTS "run.silo.ports"
 #define ANN_BRIDGE "run.silo.network.bridge"
 #define ANN_SUBNET "run.silo.network.subnet"
+#define ANN_IP "run.silo.network.ip"
 
 struct netcfg {
         struct silo_net_config cfg;
@@ -76,6 +77,14 @@ static int netcfg_load(const struct silo_container *c, struct netcfg *n, silo_er
         if (r < 0)
                 return silo_error_wrap(err, ANN_PORTS);
         n->cfg.ports = n->ports;
+        /* a static address: restore/migrate's (the one the container had) or the config's own */
+        const char *want = c->opts && c->opts->net_ip ? c->opts->net_ip : silo_spec_annotation(spec, ANN_IP);
+        if (want && *want) {
+                struct in_addr a;
+                if (inet_pton(AF_INET, want, &a) != 1)
+                        return silo_error_set(err, EINVAL, ANN_IP ": invalid IPv4 address '%s'", want);
+                n->cfg.want_ip = ntohl(a.s_addr);
+        }
         n->cfg.id = c->id;
         n->cfg.lease_root = n->lease_root = silo_xasprintf("%s/@net", c->ctx->root);
         return 1;

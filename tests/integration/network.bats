@@ -226,6 +226,31 @@ has_lease() {
 	assert_output "10.99.0.2"
 }
 
+@test "bridge: a static address (run.silo.network.ip) with its derived MAC; a busy one is refused, naming the holder" {
+	annotate run.silo.network.ip "10.99.0.50"
+	start_web web1
+	run hx ip -o link show sv0a630032
+	assert_success
+	set_sh 'ip -4 -o addr show eth0; ip -o link show eth0'
+	silo run --bundle "$(ctr_bundle probe)" probe
+	assert_failure
+	assert_output --partial "address '10.99.0.50' is held by container 'web1'"
+	run leases
+	assert_output "10.99.0.50"
+	annotate run.silo.network.ip "10.99.0.51"
+	silo run --bundle "$(ctr_bundle probe2)" probe2
+	assert_success
+	assert_output --regexp "eth0 +inet 10.99.0.51/16"
+	assert_output --partial "link/ether 02:53:0a:63:00:33"
+	annotate run.silo.network.ip "10.99.0.1"
+	silo run --bundle "$(ctr_bundle probe3)" probe3
+	assert_failure
+	assert_output --partial "address '10.99.0.1' is not a container address of subnet '10.99.0.0/16'"
+	http_get hx 10.99.0.50 80 /index.html
+	silo delete --force web1
+	assert_clean
+}
+
 @test "bridge: 20 parallel creates get 20 distinct leases; all released on delete" {
 	set_sh "sleep 1000"
 	local i pids=()

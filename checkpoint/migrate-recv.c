@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * silo migrate, the destination side: `--receive` (rsh) and `--listen ADDR:PORT` (tcp:).  The
+ * protocol and the invariants are at the top of migrate.c; here in short: a worker process
+ * receives one migration into <root>/@migrate-in-<its pid>, runs the pre-flight checks, restores
+ * on RESTORE and answers RUNNING; the process that forked it removes that dir after reaping it,
+ * whatever became of the worker.
+ */
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "checkpoint.h"
+#include "criu-dl.h"
+#include "migrate.h"
+#include "migrate-internal.h"
+#include "../image/image.h"
+#include "../image/json.h"
+#include "../netns/netns.h"
+#include "../runtime/log.h"
+#include "../runtime/util.h"
+
+/* "dir/name" into its two checked halves (pointers into s, which is modified). */
+static int split_rel(char *s, char **dir, char **name, silo_error_t *err)
+{
+        char *slash = strchr(s, '/');
+
+        if (slash == NULL || !mig_name_ok(s, (size_t)(slash - s)) ||
+            !mig_name_ok(slash + 1, strlen(slash + 1)))
+                return silo_error_set(err, EPROTO, "migrate: refused file name '%s'", s);
+        *slash = '\0';
+        *dir = s;
+        *name = slash + 1;
+        return 0;
+}
+
+/* ---- destination -------------------------------------------------------------------------- */
+
+struct dst_run {
+        const struct silo_context *ctx;
+        const char *data_root;
+        const char *tmp;
+        int tmpfd;
+        int rfd, wfd;
+        int file; /* the file being received, -1 */
+        yajl_val hello;
+        bool restored;
+};
+
+static const char *hello_str(const struct dst_run *d, const char *key)
+{
+        const char *s = silo_json_string(d->hello, key, NULL);
+        return s ? s : "";
+}
+
+/* Everything the destination must have before any page moves. */
+static int preflight(struct dst_run *d, silo_error_t *err)
+{
+        yajl_val p = silo_json_get(d->hello, "proto", NULL, yajl_t_number);
+        yajl_val c = silo_json_get(d->hello, "criu", NULL, yajl_t_number);
+        const char *id = hello_str(d, "id"), *bundle = hello_str(d, "bundle"), *image = hello_str(d, "image");
+        const char *ip = hello_str(d, "ip"), *bridge = hello_str(d, "bridge");
+        _cleanup_free_ char *cpu = silo_xasprintf("%s/cpuinfo", d->tmp), *path = NULL;
+        char kernel[128];
+        int r, criu = 0;
+
+        if (p == NULL || YAJL_GET_INTEGER(p) != MIG_PROTO)
+                return silo_error_set(err, EPROTO,
+                                      "migrate protocol %lld of the source is not %d (silo %s here)",
+                                      p ? (long long)YAJL_GET_INTEGER(p) : -1LL, MIG_PROTO, SILO_VERSION);
+        r = silo_criu_dl_load(err);
+#ifdef HAVE_CRIU
+        if (r == 0)
+                r = criu = mig_criu_version(err);
+#endif
+        if (r < 0)
+                return r;
+        if (c && YAJL_GET_INTEGER(c) > criu)
+                return silo_error_set(err, 0, "CRIU %d here is older than CRIU %lld at the source", criu,
+                                      (long long)YAJL_GET_INTEGER(c));
+        mig_kernel_release(kernel, sizeof(kernel));
+        if (mig_kernel_num(kernel) < mig_kernel_num(hello_str(d, "kernel")))
+                return silo_error_set(err, 0, "kernel %s here is older than kernel %s at the source", kernel,
+                                      hello_str(d, "kernel"));
+        r = mig_criu_cpuinfo("check", cpu, err);
+        if (r < 0)
+                return silo_error_wrap(err, "the CPU here cannot run what the source's CPU ran");
+        path = silo_xasprintf("%s/%s", d->ctx->root, id);
+        if (access(path, F_OK) == 0)
+                return silo_error_set(err, EEXIST, "container '%s' already exists here (--root '%s')", id,
+                                      d->ctx->root);
+        if (*image) {
+                struct silo_store s;
+                struct silo_image_rec *v = NULL;
+                size_t n = 0;
+                silo_error_t e = NULL;
+                bool found = silo_store_open(&s, d->data_root, false, &e) == 0 &&
+                             silo_store_read_index(&s, &v, &n, &e) == 0 &&
+                             silo_store_find(v, n, image, &e) >= 0;
+                if (v)
+                        silo_image_recs_free(v, n);
+                silo_store_close(&s);
+                silo_error_free(&e);
+                if (!found)
+                        return silo_error_set(err, ENOENT, "image '%s' is not here (data root '%s')", image,
+                                              d->data_root);
+        }
+        free(path);
+        path = silo_xasprintf("%s/config.json", bundle);
+        if (access(path, F_OK) < 0)
+                return silo_error_set(err, errno, "the container's %s '%s' is not here",
+                                      *image ? "container dir" : "bundle", bundle);
+        if (*ip && *bridge) {
+                _cleanup_free_ char *lease_root = silo_xasprintf("%s/@net", d->ctx->root), *holder = NULL;
+                struct in_addr a;
+                if (inet_pton(AF_INET, ip, &a) != 1 || !silo_net_ifname_valid(bridge))
+                        return silo_error_set(err, EPROTO, "bad address '%s' or bridge '%s'", ip, bridge);
+                r = silo_net_ip_holder(lease_root, bridge, ntohl(a.s_addr), &holder, err);
+                if (r < 0)
+                        return r;
+                if (holder)
+                        return silo_error_set(err, EADDRINUSE, "address '%s' is held by container '%s' here",
+                                              ip, holder);
+        }
+        return 0;
+}
+
+static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
+{
+        _cleanup_free_ char *img = NULL, *reply = NULL;
+        yajl_val v = NULL;
+        const char *dir;
+        struct silo_criu_opts co = {.status_fd = -1, .detach = true};
+        int status = 0, saved = -1, nul, r;
+        double t0 = mig_now_ms();
+        char path[64];
+
+        r = silo_json_parse("RESTORE", json, &v, err);
+        if (r < 0)
+                return r;
+        dir = silo_json_string(v, "dir", NULL);
+        if (dir == NULL || !mig_name_ok(dir, strlen(dir))) {
+                yajl_tree_free(v);
+                return silo_error_set(err, EPROTO, "migrate: bad RESTORE");
+        }
+        img = silo_xasprintf("%s/%s", d->tmp, dir);
+        yajl_tree_free(v);
+        co.id = hello_str(d, "id");
+        co.image_path = img;
+        co.bundle = hello_str(d, "bundle");
+        co.tcp_established = silo_json_get(d->hello, "tcpEstablished", NULL, yajl_t_true) != NULL;
+        /* the restored tasks get this process's stdio for their pipes (descriptors.json): never
+         * the migration stream or the remote shell's stderr, which would then never close */
+        nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        if (nul >= 0) {
+                dup2(nul, 0);
+                dup2(nul, 1);
+                dup2(nul, 2);
+                close(nul);
+        }
+        r = silo_restore(d->ctx, &co, &status, err);
+        if (saved >= 0) {
+                dup2(saved, 2);
+                close(saved);
+        }
+        if (r < 0)
+                return r;
+        d->restored = true;
+        snprintf(path, sizeof(path), "%.0f", mig_now_ms() - t0);
+        reply = silo_xasprintf("{\"restoreMs\":%s}", path);
+        return mig_send_str(d->wfd, MSG_RUNNING, reply, err);
+}
+
+static int dst_file(struct dst_run *d, uint32_t type, char *p, size_t len, silo_error_t *err)
+{
+        char *dir, *name;
+        int r;
+
+        switch (type) {
+        case MSG_MKDIR:
+                if (!mig_name_ok(p, strlen(p)))
+                        return silo_error_set(err, EPROTO, "migrate: refused directory name '%s'", p);
+                if (mkdirat(d->tmpfd, p, 0700) < 0)
+                        return silo_error_set(err, errno, "mkdir '%s/%s'", d->tmp, p);
+                return 0;
+        case MSG_FILE: {
+                _cleanup_close_ int dfd = -1;
+                if (d->file >= 0)
+                        return silo_error_set(err, EPROTO, "migrate: FILE inside a file");
+                r = split_rel(p, &dir, &name, err);
+                if (r < 0)
+                        return r;
+                dfd = openat(d->tmpfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd >= 0)
+                        d->file =
+                            openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (d->file < 0)
+                        return silo_error_set(err, errno, "create '%s/%s/%s'", d->tmp, dir, name);
+                return 0;
+        }
+        case MSG_DATA:
+                if (d->file < 0)
+                        return silo_error_set(err, EPROTO, "migrate: DATA outside a file");
+                r = silo_write_all(d->file, p, len);
+                return r < 0 ? silo_error_set(err, -r, "write into '%s'", d->tmp) : 0;
+        case MSG_EOF:
+                if (d->file < 0)
+                        return silo_error_set(err, EPROTO, "migrate: EOF outside a file");
+                close(d->file);
+                d->file = -1;
+                return 0;
+        case MSG_SYMLINK: {
+                _cleanup_close_ int dfd = -1;
+                const char *target = p + strlen(p) + 1;
+                if ((size_t)(target - p) > len || !silo_str_has_prefix(target, "../") ||
+                    !mig_name_ok(target + 3, strlen(target + 3)))
+                        return silo_error_set(err, EPROTO, "migrate: refused link in '%s'", p);
+                r = split_rel(p, &dir, &name, err);
+                if (r < 0)
+                        return r;
+                dfd = openat(d->tmpfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd < 0 || symlinkat(target, dfd, name) < 0)
+                        return silo_error_set(err, errno, "symlink '%s/%s/%s'", d->tmp, dir, name);
+                return 0;
+        }
+        }
+        return silo_error_set(err, EPROTO, "migrate: unexpected message %u", type);
+}
+
+/* The worker: one migration, from HELLO to DONE.  Exit status 0 = the container runs here. */
+static int dst_worker(struct dst_run *d, silo_error_t *err)
+{
+        _cleanup_free_ char *hello = NULL;
+        int r;
+
+        r = mig_expect(d->rfd, MSG_HELLO, &hello, err);
+        if (r == 0)
+                r = silo_json_parse("HELLO", hello, &d->hello, err);
+        if (r == 0 && !silo_id_valid(hello_str(d, "id")))
+                r = silo_error_set(err, EPROTO, "migrate: invalid container id '%s'", hello_str(d, "id"));
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_free_ char *p = NULL;
+                uint32_t type;
+                size_t len;
+
+                r = mig_recv(d->rfd, &type, &p, &len, err);
+                if (r < 0)
+                        break;
+                if (type == MSG_CHECK) {
+                        _cleanup_free_ char *ready = NULL;
+                        char kernel[128];
+                        r = preflight(d, err);
+                        if (r < 0)
+                                break;
+                        mig_kernel_release(kernel, sizeof(kernel));
+                        ready = silo_xasprintf("{\"silo\":\"%s\",\"kernel\":\"%s\"}", SILO_VERSION, kernel);
+                        r = mig_send_str(d->wfd, MSG_READY, ready, err);
+                } else if (type == MSG_ROUND) {
+                        silo_debug("migrate: round %s", p);
+                } else if (type == MSG_RESTORE) {
+                        r = dst_restore(d, p, err);
+                } else if (type == MSG_DONE) {
+                        return d->restored ? 0 : silo_error_set(err, EPROTO, "migrate: DONE before RESTORE");
+                } else {
+                        r = dst_file(d, type, p, len, err);
+                }
+                if (r < 0)
+                        break;
+        }
+        if (d->restored) { /* RUNNING was sent: the source may have committed (see the invariants) */
+                silo_warn("migrate: '%s' was restored here but the source did not confirm (%s); keeping it",
+                          hello_str(d, "id"), (*err)->msg);
+                silo_error_free(err);
+                return 0;
+        }
+        return r;
+}
+
+/* Fork the worker, wait for it, remove its temporary dir whatever happened to it. */
+int silo_migrate_receive(const struct silo_context *ctx, const char *data_root, int rfd, int wfd,
+                         silo_error_t *err)
+{
+        _cleanup_free_ char *tmp = NULL;
+        int status = 0;
+        pid_t pid;
+
+        if (mkdir(ctx->root, 0711) < 0 && errno != EEXIST)
+                return silo_error_set(err, errno, "mkdir '%s'", ctx->root);
+        signal(SIGPIPE, SIG_IGN);
+        pid = fork();
+        if (pid < 0)
+                return silo_error_set(err, errno, "fork");
+        if (pid == 0) {
+                struct dst_run d = {
+                    .ctx = ctx, .data_root = data_root, .rfd = rfd, .wfd = wfd, .file = -1, .tmpfd = -1};
+                silo_error_t e = NULL;
+                int r;
+
+                d.tmp = tmp = silo_xasprintf("%s/@migrate-in-%d", ctx->root, (int)getpid());
+                r = mkdir(tmp, 0700) < 0 ? silo_error_set(&e, errno, "mkdir '%s'", tmp) : 0;
+                if (r == 0) {
+                        d.tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        r = d.tmpfd < 0 ? silo_error_set(&e, errno, "'%s'", tmp) : dst_worker(&d, &e);
+                }
+                if (r < 0) {
+                        silo_error_t e2 = NULL;
+                        _cleanup_free_ char *text = silo_error_text(e);
+                        _cleanup_free_ char *msg = silo_xasprintf("destination: %s", text);
+                        mig_send_str(wfd, MSG_ERROR, msg, &e2);
+                        silo_error_free(&e2);
+                        fprintf(stderr, "silo migrate --receive: %s\n", text);
+                        silo_error_free(&e);
+                }
+                if (d.file >= 0)
+                        close(d.file);
+                silo_rm_rf_at(AT_FDCWD, tmp);
+                _exit(r < 0 ? 1 : 0);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return silo_error_set(err, errno, "waitpid");
+        tmp = silo_xasprintf("%s/@migrate-in-%d", ctx->root, (int)pid);
+        silo_rm_rf_at(AT_FDCWD, tmp);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        return silo_error_set(err, 0, "migrate: receiving failed (worker %s %d)",
+                              WIFEXITED(status) ? "exit status" : "killed by signal",
+                              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+int silo_migrate_listen(const struct silo_context *ctx, const char *data_root, const char *addr, bool once,
+                        silo_error_t *err)
+{
+        _cleanup_free_ char *h = silo_xstrdup(addr);
+        char *colon = strrchr(h, ':');
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+                        *res = NULL;
+        _cleanup_close_ int lfd = -1;
+        int one = 1, r;
+
+        if (colon == NULL || colon[1] == '\0')
+                return silo_error_set(err, EINVAL, "--listen: '%s' is not ADDR:PORT", addr);
+        *colon = '\0';
+        r = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+        if (r != 0)
+                return silo_error_set(err, 0, "--listen '%s': %s", addr, gai_strerror(r));
+        lfd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+        if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, 4) < 0) {
+                r = silo_error_set(err, errno, "--listen '%s'", addr);
+                freeaddrinfo(res);
+                return r;
+        }
+        freeaddrinfo(res);
+        fprintf(stderr, "silo migrate: listening on %s\n", addr);
+        for (;;) {
+                _cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                silo_error_t e = NULL;
+
+                if (c < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return silo_error_set(err, errno, "accept on '%s'", addr);
+                }
+                r = silo_migrate_receive(ctx, data_root, c, c, once ? err : &e);
+                if (once)
+                        return r;
+                if (r < 0) {
+                        _cleanup_free_ char *t = silo_error_text(e);
+                        fprintf(stderr, "silo migrate: %s\n", t);
+                        silo_error_free(&e);
+                }
+        }
+}
