@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -365,10 +366,8 @@ static int export_archive(struct silo_container *c, const struct silo_criu_opts 
         r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
         if (r < 0)
                 return r;
-        if (dir) { /* the overlay's upper dir, OCI whiteout form (what `image diff` writes) */
-                _cleanup_free_ char *p = silo_xasprintf("%s/rootfs-diff.tar", o->image_path);
-                _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-                r = fd < 0 ? silo_error_set(err, errno, "'%s'", p) : silo_image_diff(dir, fd, err);
+        if (dir) { /* the overlay's upper dir, OCI whiteout form (`image diff`), + deleted.files */
+                r = silo_ckpt_rootfs_export(dir, o->image_path, err);
                 if (r < 0)
                         return silo_error_wrap(err, "--export: rootfs changes");
         }
@@ -774,12 +773,77 @@ out:
 }
 
 /*
+ * An image container's rootfs at --import.  Same node, same id: its container dir is still there
+ * (checkpoint keeps it) and already holds the changes.  Otherwise the dir is made here from the
+ * image in this node's data root, the config's image dir annotation pointing to it, and the
+ * archived changes (rootfs-diff.tar, deleted.files) go into its fresh upper dir before CRIU runs.
+ * The dir is removed again on failure here; later, restore's rollback removes it (delete hook).
+ */
+static int import_image_dir(const struct silo_context *ctx, const struct silo_criu_opts *o,
+                            const struct silo_spec *spec, const char *spec_json, int srcfd, char **ret_bundle,
+                            bool *ret_made, silo_error_t *err)
+{
+        const char *dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
+        const char *image = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME);
+        const char *base = strrchr(dir, '/');
+        _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir), *json = NULL, *newdir = NULL;
+        const char *data = o->data_root ? o->data_root : silo_data_root_default();
+        struct silo_spec *nspec = NULL;
+        struct silo_store s = {.dirfd = -1, .gc_lock = -1};
+        int r;
+
+        if (base && strcmp(base + 1, o->id) == 0 && access(cfg, F_OK) == 0) {
+                *ret_bundle = silo_xstrdup(dir);
+                return 0;
+        }
+        if (image == NULL || *image == '\0')
+                return silo_error_set(err, EINVAL, "--import: the archive's config names no image (annotation '%s')",
+                                      SILO_ANNOT_IMAGE_NAME);
+        r = silo_store_open(&s, data, false, err);
+        if (r == 0 && flock(s.gc_lock, LOCK_SH) < 0) /* prune must not take the layers meanwhile */
+                r = silo_error_set(err, errno, "lock '%s/gc.lock'", data);
+        if (r < 0) {
+                silo_store_close(&s);
+                return silo_error_wrap(err, "--import: the container ran from image '%s', but there is no image "
+                                            "store at '%s' (import the image first)", image, data);
+        }
+        newdir = silo_xasprintf("%s/containers/%s", s.root, o->id);
+        json = silo_ckpt_spec_set_image_dir(spec_json, newdir, err);
+        if (json == NULL) {
+                silo_store_close(&s);
+                return silo_error_ret(*err);
+        }
+        free(newdir);
+        newdir = NULL;
+        r = silo_image_container_dir_create(&s, image, o->id, ctx->root, json, &newdir, err);
+        silo_store_close(&s);
+        if (r < 0)
+                return silo_error_wrap(err, "--import: the container ran from image '%s'%s", image,
+                                       r == -ENOENT ? " (import it into this node's data root first)" : "");
+        r = silo_spec_parse(json, strlen(json), &nspec, err);
+        if (r == 0)
+                r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, o->id, err);
+        silo_spec_free(nspec);
+        if (r < 0) {
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(newdir, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+                return r;
+        }
+        *ret_bundle = TAKE_PTR(newdir);
+        *ret_made = true;
+        return 0;
+}
+
+/*
  * --import: unpack into a private dir under the state root; the images are restored from its
  * checkpoint/.  A container that ran from an image restores from its image dir when this node
  * has it (same node: checkpoint keeps it); a plain bundle is expected at --bundle.
  */
 static int import_archive(const struct silo_context *ctx, const struct silo_criu_opts *o, char **ret_tmp,
-                          char **ret_bundle, silo_error_t *err)
+                          char **ret_bundle, bool *ret_made, silo_error_t *err)
 {
         _cleanup_free_ char *tmp = NULL, *buf = NULL;
         _cleanup_close_ int dirfd = -1;
@@ -807,17 +871,12 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
         dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
         *ret_bundle = NULL;
         if (dir) {
-                _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
-                if (access(cfg, F_OK) < 0) {
-                        r = silo_error_set(err, ENOENT,
-                                           "--import: the container ran from image '%s' whose "
-                                           "container dir '%s' is not on this node",
-                                           silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME) ?: "?", dir);
+                r = import_image_dir(ctx, o, spec, buf, dirfd, ret_bundle, ret_made, err);
+                if (r < 0) {
                         silo_spec_free(spec);
                         silo_rm_rf_at(AT_FDCWD, tmp);
                         return r;
                 }
-                *ret_bundle = silo_xstrdup(dir);
         }
         silo_spec_free(spec);
         *ret_tmp = TAKE_PTR(tmp);
@@ -830,13 +889,14 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         struct silo_criu_opts oo = *o;
         struct restore_ctx rc = {.o = &oo};
         _cleanup_free_ char *tmp = NULL, *bundle = NULL, *img = NULL;
+        bool made = false;
         int r = check_opts(o, err);
 
         *ret_status = 0;
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r == 0 && o->import_path) {
-                r = import_archive(ctx, o, &tmp, &bundle, err);
+                r = import_archive(ctx, o, &tmp, &bundle, &made, err);
                 if (r == 0) {
                         oo.image_path = img = silo_xasprintf("%s/checkpoint", tmp);
                         if (oo.work_path == NULL)
@@ -858,6 +918,13 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
             .spawn_data = &rc,
         };
         r = silo_container_restore(ctx, &rc.create, ret_status, err);
+        if (r < 0 && made) { /* create's rollback leaves image container dirs to their maker */
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(bundle, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+        }
         if (tmp) /* restored (or failed): the unpacked images are not needed any more */
                 silo_rm_rf_at(AT_FDCWD, tmp);
         return r;
