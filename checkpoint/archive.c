@@ -27,6 +27,9 @@
  */
 #include "config.h"
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -104,6 +107,7 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
         _cleanup_free_ char *tmp = NULL;
         struct archive *a = NULL;
         struct dirent *de;
+        bool unnamed = false;
         int r;
 
         r = silo_image_dl_load(err);
@@ -115,9 +119,18 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
         if (strcmp(out, "-") == 0) {
                 outfd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
         } else {
-                /* written next to the target and renamed: a failed export leaves no half file */
+                /* an unnamed file in the target's dir, linked in once complete: neither a failed
+                 * nor a SIGKILLed export leaves a half file (a named temp file where the fs has
+                 * no O_TMPFILE) */
+                _cleanup_free_ char *dir = silo_xstrdup(out);
+                char *slash = strrchr(dir, '/');
+                if (slash)
+                        *(slash == dir ? slash + 1 : slash) = '\0';
+                outfd = open(slash ? dir : ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+                unnamed = outfd >= 0;
                 tmp = silo_xasprintf("%s.tmp-XXXXXX", out);
-                outfd = mkostemp(tmp, O_CLOEXEC);
+                if (outfd < 0)
+                        outfd = mkostemp(tmp, O_CLOEXEC);
                 if (outfd >= 0)
                         fchmod(outfd, 0600);
         }
@@ -148,14 +161,30 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
                          ? silo_xstrdup(de->d_name)
                          : silo_xasprintf("checkpoint/%s", de->d_name);
                 r = add_file(a, imgfd, de->d_name, as, err);
+                SILO_FAULT_POINT("checkpoint.mid-export"); /* part of the archive is written */
         }
         if (r == 0 && SA(archive_write_close)(a) != ARCHIVE_OK)
                 r = silo_error_set(err, SA(archive_errno)(a), "--export: %s", SA(archive_error_string)(a));
-        if (r == 0 && tmp && (fsync(outfd) < 0 || rename(tmp, out) < 0))
+        if (r == 0 && tmp && fsync(outfd) < 0)
+                r = silo_error_set(err, errno, "--export: '%s'", out);
+        if (r == 0 && unnamed) { /* a name of its own first: linkat cannot replace `out` */
+                char fdpath[64];
+                snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", outfd);
+                for (int i = 0; i < 100; i++) {
+                        free(tmp);
+                        tmp = silo_xasprintf("%s.tmp-%08x", out, (unsigned)random());
+                        if (linkat(AT_FDCWD, fdpath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0 || errno != EEXIST)
+                                break;
+                }
+                if (access(tmp, F_OK) < 0)
+                        r = silo_error_set(err, errno, "--export: link '%s'", tmp);
+                unnamed = false;
+        }
+        if (r == 0 && tmp && rename(tmp, out) < 0)
                 r = silo_error_set(err, errno, "--export: '%s'", out);
 out:
         SA(archive_write_free)(a);
-        if (r < 0 && tmp)
+        if (r < 0 && tmp && !unnamed)
                 unlink(tmp);
         return r;
 }
@@ -213,6 +242,8 @@ int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err)
                 if (p && (strcmp(p, "") == 0 || strcmp(p, "checkpoint/") == 0 || strcmp(p, "checkpoint") == 0) &&
                     SA(archive_entry_filetype)(e) == AE_IFDIR)
                         continue;
+                if (entries == 2)
+                        SILO_FAULT_POINT("restore.import-mid-unpack"); /* some files are written */
                 if (++entries > ARCHIVE_MAX_ENTRIES)
                         r = silo_error_set(err, E2BIG, "--import: more than %d entries", ARCHIVE_MAX_ENTRIES);
                 else if (p == NULL || !name_allowed(p) || SA(archive_entry_filetype)(e) != AE_IFREG)
@@ -483,4 +514,34 @@ char *silo_ckpt_spec_set_image_dir(const char *spec_json, const char *dir, silo_
         }
         silo_spec_free(spec);
         return b.data;
+}
+
+/* ---- temporary dirs of a killed checkpoint / restore ------------------------------------ */
+
+void silo_ckpt_reclaim_tmp(const char *root, const char *id)
+{
+        static const char *const kinds[] = {"@ckpt-", "@import-"};
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (root == NULL || !silo_id_valid(id) || (d = opendir(root)) == NULL)
+                return;
+        while ((de = readdir(d)) != NULL) {
+                _cleanup_close_ int fd = -1;
+                const char *rest = NULL;
+
+                for (size_t i = 0; i < 2 && !rest; i++)
+                        if (silo_str_has_prefix(de->d_name, kinds[i]))
+                                rest = de->d_name + strlen(kinds[i]);
+                /* "<id>-XXXXXX" exactly: another id's dir never matches */
+                if (rest == NULL || strncmp(rest, id, strlen(id)) != 0 || rest[strlen(id)] != '-' ||
+                    strlen(rest + strlen(id) + 1) != 6)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                /* locked: a checkpoint or restore of this id is still running */
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                silo_debug("removing '%s/%s': left by a killed checkpoint or restore", root, de->d_name);
+                silo_rm_rf_at(dirfd(d), de->d_name);
+        }
 }

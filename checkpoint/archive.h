@@ -31,5 +31,7 @@ int silo_ckpt_rootfs_import(int srcfd, const char *container_dir, const struct s
 /* spec.dump's text with the run.silo.image.dir annotation set to dir (NULL + err if it has not
  * exactly one); allocated. */
 char *silo_ckpt_spec_set_image_dir(const char *spec_json, const char *dir, silo_error_t *err);
+/* delete --force ID: remove root's @ckpt-ID-* / @import-ID-* dirs whose silo is gone (unlocked). */
+void silo_ckpt_reclaim_tmp(const char *root, const char *id);
 
 #endif

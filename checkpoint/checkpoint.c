@@ -41,6 +41,7 @@
 #include "../cgroups/cgroup.h"
 #include "../image/image.h"
 #include "../image/json.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
 #include "../runtime/sandbox.h"
@@ -460,6 +461,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         silo_debug("criu %s of pid %d into '%s'", o->pre_dump ? "pre-dump" : "dump", (int)c->state->pid,
                    o->image_path);
+        SILO_FAULT_POINT("checkpoint.before-dump");
         r = o->pre_dump ? CR(criu_local_pre_dump)(co) : CR(criu_local_dump)(co);
         if (r < 0) {
                 r = criu_failed(r, o->pre_dump ? "pre-dump" : "dump", work,
@@ -467,6 +469,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         }
         ((struct dump_ctx *)data)->dumped = true;
+        SILO_FAULT_POINT("checkpoint.after-dump"); /* images complete, state not yet removed */
         if (o->export_path) {
                 r = export_archive(c, o, err);
                 if (r < 0)
@@ -483,12 +486,24 @@ out:
 static char *state_tmpdir(const struct silo_context *ctx, const char *what, const char *id, silo_error_t *err)
 {
         char *t;
+        int fd;
 
         if (mkdir_p(ctx->root, 0711, err) < 0)
                 return NULL;
         t = silo_xasprintf("%s/@%s-%s-XXXXXX", ctx->root, what, id);
         if (mkdtemp(t) == NULL) {
                 silo_error_set(err, errno, "mkdtemp '%s'", t);
+                free(t);
+                return NULL;
+        }
+        /* held (never closed) until this process exits: a SIGKILLed silo's dir is then unlocked
+         * and `delete --force ID` removes it (silo_ckpt_reclaim_tmp) */
+        fd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                silo_error_set(err, errno, "lock '%s'", t);
+                if (fd >= 0)
+                        close(fd);
+                rmdir(t);
                 free(t);
                 return NULL;
         }
@@ -650,6 +665,13 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         pid_t holder = 0;
         int r;
 
+        /* A mount namespace of silo's own, which CRIU inherits, for the criu-root mount below: a
+         * SIGKILLed restore cannot leave that mount (or the image overlay attached there) on the
+         * host, where delete's rm -rf of the state dir would descend into it.  First, before any
+         * dir fd is opened: CRIU chdirs to the work dir fd, and a mount in a cwd of another
+         * namespace is EINVAL. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return silo_error_set(err, errno, "restore: private mount namespace");
         imgfd = open_dir(o->image_path, "--image-path", false, err);
         if (imgfd < 0)
                 return imgfd;
@@ -745,6 +767,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 r = silo_error_set(err, errno, "restore: namespace fd");
                 goto out;
         }
+        SILO_FAULT_POINT("restore.after-cgroup"); /* state dir, cgroup, network lease exist */
         silo_debug("criu restore of '%s' from '%s'", c->id, o->image_path);
         r = CR(criu_local_restore_child)(co);
         if (r <= 0) {
@@ -752,6 +775,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 goto out;
         }
         c->pid = r;
+        SILO_FAULT_POINT("restore.after-criu"); /* the tree runs, state.json has no pid yet */
         c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
         c->state->pid_start_time = silo_proc_start_time(c->pid);
         if (c->spec->process && c->spec->process->terminal)

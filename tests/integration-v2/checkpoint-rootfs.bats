@@ -158,6 +158,8 @@ t.addfile(i, io.BytesIO(d)); t.close()' "$TESTDIR/x/rootfs-diff.tar"
 	run_image_ctr
 	silo checkpoint --export "$TESTDIR/c1.tar" c1
 	assert_success
+	silo delete --force c1 # its kept dir would be found by path (the "same node" case)
+	assert_success
 	on_node b
 	snapshot_host
 	# no data root at all
