@@ -426,6 +426,23 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         }
         CR(criu_local_set_leave_running)(co, o->leave_running || o->pre_dump);
+        /* runc: CRIU freezes the tree through the container's freezer cgroup (not ptrace), and
+         * so sees a paused container as paused: it dumps it as it is and, when it keeps running,
+         * leaves it frozen afterwards */
+        if (c->cgroup) {
+                _cleanup_free_ char *fcg =
+                    silo_xasprintf(silo_cgroup_mode(c->cgroup) == SILO_CGROUP_V2 ? "/sys/fs/cgroup%s"
+                                                                                 : "/sys/fs/cgroup/freezer%s",
+                                   silo_cgroup_path(c->cgroup));
+                if (CR(criu_local_set_freeze_cgroup)(co, fcg) < 0) {
+                        r = silo_error_set(err, ENOMEM, "criu: freeze cgroup");
+                        goto out;
+                }
+        }
+        /* a terminal container's pty master is outside the tree (the console socket's receiver):
+         * runc passes OrphanPtsMaster on dump too */
+        if (c->spec->process && c->spec->process->terminal)
+                CR(criu_local_set_orphan_pts_master)(co, true);
         if (o->parent_path) {
                 if (CR(criu_local_set_parent_images)(co, o->parent_path) < 0) {
                         r = silo_error_set(err, ENOMEM, "criu: parent images");

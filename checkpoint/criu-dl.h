@@ -25,7 +25,7 @@
 	X(criu_local_add_inherit_fd) X(criu_local_add_external) X(criu_local_set_page_server_address_port) \
 	X(criu_local_set_notify_cb) X(criu_notify_pid) X(criu_get_orphan_pts_master_fd) \
 	X(criu_local_dump) X(criu_local_pre_dump) X(criu_local_restore_child) X(criu_local_get_version) \
-	X(criu_local_feature_check)
+	X(criu_local_feature_check) X(criu_local_set_freeze_cgroup)
 // clang-format on
 
 #define SILO_CRIU_FIELD(f) __typeof__(f) *f;
