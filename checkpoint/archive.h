@@ -19,4 +19,19 @@ int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, cons
  * On failure the caller removes dirfd's contents. */
 int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err);
 
+/* The rootfs changes of an image container: rootfs-diff.tar (its upper dir as an OCI layer) and
+ * deleted.files (JSON array of the deleted paths) written into image_path. */
+int silo_ckpt_rootfs_export(const char *container_dir, const char *image_path, silo_error_t *err);
+/* Apply srcfd's rootfs-diff.tar (if any) into container_dir's fresh, empty upper dir, then remove
+ * deleted.files' paths through the container's overlay (spec: its config, image dir annotation
+ * naming container_dir). */
+struct silo_spec;
+int silo_ckpt_rootfs_import(int srcfd, const char *container_dir, const struct silo_spec *spec, const char *id,
+                            silo_error_t *err);
+/* spec.dump's text with the run.silo.image.dir annotation set to dir (NULL + err if it has not
+ * exactly one); allocated. */
+char *silo_ckpt_spec_set_image_dir(const char *spec_json, const char *dir, silo_error_t *err);
+/* delete --force ID: remove root's @ckpt-ID-* / @import-ID-* dirs whose silo is gone (unlocked). */
+void silo_ckpt_reclaim_tmp(const char *root, const char *id);
+
 #endif

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -43,6 +44,7 @@
 #include "../image/image.h"
 #include "../image/json.h"
 #include "../netns/netns.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
 #include "../runtime/sandbox.h"
@@ -446,10 +448,8 @@ static int export_archive(struct silo_container *c, const struct silo_criu_opts 
         r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
         if (r < 0)
                 return r;
-        if (dir) { /* the overlay's upper dir, OCI whiteout form (what `image diff` writes) */
-                _cleanup_free_ char *p = silo_xasprintf("%s/rootfs-diff.tar", o->image_path);
-                _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-                r = fd < 0 ? silo_error_set(err, errno, "'%s'", p) : silo_image_diff(dir, fd, err);
+        if (dir) { /* the overlay's upper dir, OCI whiteout form (`image diff`), + deleted.files */
+                r = silo_ckpt_rootfs_export(dir, o->image_path, err);
                 if (r < 0)
                         return silo_error_wrap(err, "--export: rootfs changes");
         }
@@ -507,6 +507,23 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         }
         CR(criu_local_set_leave_running)(co, o->leave_running || o->pre_dump);
+        /* runc: CRIU freezes the tree through the container's freezer cgroup (not ptrace), and
+         * so sees a paused container as paused: it dumps it as it is and, when it keeps running,
+         * leaves it frozen afterwards */
+        if (c->cgroup) {
+                _cleanup_free_ char *fcg =
+                    silo_xasprintf(silo_cgroup_mode(c->cgroup) == SILO_CGROUP_V2 ? "/sys/fs/cgroup%s"
+                                                                                 : "/sys/fs/cgroup/freezer%s",
+                                   silo_cgroup_path(c->cgroup));
+                if (CR(criu_local_set_freeze_cgroup)(co, fcg) < 0) {
+                        r = silo_error_set(err, ENOMEM, "criu: freeze cgroup");
+                        goto out;
+                }
+        }
+        /* a terminal container's pty master is outside the tree (the console socket's receiver):
+         * runc passes OrphanPtsMaster on dump too */
+        if (c->spec->process && c->spec->process->terminal)
+                CR(criu_local_set_orphan_pts_master)(co, true);
         if (o->parent_path) {
                 if (CR(criu_local_set_parent_images)(co, o->parent_path) < 0) {
                         r = silo_error_set(err, ENOMEM, "criu: parent images");
@@ -539,6 +556,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 goto out;
         silo_debug("criu %s of pid %d into '%s'", o->pre_dump ? "pre-dump" : "dump", (int)c->state->pid,
                    o->image_path);
+        SILO_FAULT_POINT("checkpoint.before-dump");
         r = o->pre_dump ? CR(criu_local_pre_dump)(co) : CR(criu_local_dump)(co);
         if (r < 0) {
                 r = criu_failed(r, o->pre_dump ? "pre-dump" : "dump", work,
@@ -553,6 +571,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                     (r = silo_write_file_atomic_at(imgfd, "network.status", net, strlen(net), 0600, err)) < 0)
                         goto out;
         }
+        SILO_FAULT_POINT("checkpoint.after-dump"); /* images complete, state not yet removed */
         if (o->export_path) {
                 r = export_archive(c, o, err);
                 if (r < 0)
@@ -569,12 +588,24 @@ out:
 static char *state_tmpdir(const struct silo_context *ctx, const char *what, const char *id, silo_error_t *err)
 {
         char *t;
+        int fd;
 
         if (mkdir_p(ctx->root, 0711, err) < 0)
                 return NULL;
         t = silo_xasprintf("%s/@%s-%s-XXXXXX", ctx->root, what, id);
         if (mkdtemp(t) == NULL) {
                 silo_error_set(err, errno, "mkdtemp '%s'", t);
+                free(t);
+                return NULL;
+        }
+        /* held (never closed) until this process exits: a SIGKILLed silo's dir is then unlocked
+         * and `delete --force ID` removes it (silo_ckpt_reclaim_tmp) */
+        fd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                silo_error_set(err, errno, "lock '%s'", t);
+                if (fd >= 0)
+                        close(fd);
+                rmdir(t);
                 free(t);
                 return NULL;
         }
@@ -806,6 +837,13 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         pid_t holder = 0, lazy = 0;
         int r;
 
+        /* A mount namespace of silo's own, which CRIU inherits, for the criu-root mount below: a
+         * SIGKILLed restore cannot leave that mount (or the image overlay attached there) on the
+         * host, where delete's rm -rf of the state dir would descend into it.  First, before any
+         * dir fd is opened: CRIU chdirs to the work dir fd, and a mount in a cwd of another
+         * namespace is EINVAL. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return silo_error_set(err, errno, "restore: private mount namespace");
         imgfd = open_dir(o->image_path, "--image-path", false, err);
         if (imgfd < 0)
                 return imgfd;
@@ -907,6 +945,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 r = silo_error_set(err, errno, "restore: namespace fd");
                 goto out;
         }
+        SILO_FAULT_POINT("restore.after-cgroup"); /* state dir, cgroup, network lease exist */
         silo_debug("criu restore of '%s' from '%s'", c->id, o->image_path);
         r = CR(criu_local_restore_child)(co);
         if (r <= 0) {
@@ -915,6 +954,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 goto out;
         }
         c->pid = r;
+        SILO_FAULT_POINT("restore.after-criu"); /* the tree runs, state.json has no pid yet */
         c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
         c->state->pid_start_time = silo_proc_start_time(c->pid);
         if (c->spec->process && c->spec->process->terminal)
@@ -936,12 +976,77 @@ out:
 }
 
 /*
+ * An image container's rootfs at --import.  Same node, same id: its container dir is still there
+ * (checkpoint keeps it) and already holds the changes.  Otherwise the dir is made here from the
+ * image in this node's data root, the config's image dir annotation pointing to it, and the
+ * archived changes (rootfs-diff.tar, deleted.files) go into its fresh upper dir before CRIU runs.
+ * The dir is removed again on failure here; later, restore's rollback removes it (delete hook).
+ */
+static int import_image_dir(const struct silo_context *ctx, const struct silo_criu_opts *o,
+                            const struct silo_spec *spec, const char *spec_json, int srcfd, char **ret_bundle,
+                            bool *ret_made, silo_error_t *err)
+{
+        const char *dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
+        const char *image = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME);
+        const char *base = strrchr(dir, '/');
+        _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir), *json = NULL, *newdir = NULL;
+        const char *data = o->data_root ? o->data_root : silo_data_root_default();
+        struct silo_spec *nspec = NULL;
+        struct silo_store s = {.dirfd = -1, .gc_lock = -1};
+        int r;
+
+        if (base && strcmp(base + 1, o->id) == 0 && access(cfg, F_OK) == 0) {
+                *ret_bundle = silo_xstrdup(dir);
+                return 0;
+        }
+        if (image == NULL || *image == '\0')
+                return silo_error_set(err, EINVAL, "--import: the archive's config names no image (annotation '%s')",
+                                      SILO_ANNOT_IMAGE_NAME);
+        r = silo_store_open(&s, data, false, err);
+        if (r == 0 && flock(s.gc_lock, LOCK_SH) < 0) /* prune must not take the layers meanwhile */
+                r = silo_error_set(err, errno, "lock '%s/gc.lock'", data);
+        if (r < 0) {
+                silo_store_close(&s);
+                return silo_error_wrap(err, "--import: the container ran from image '%s', but there is no image "
+                                            "store at '%s' (import the image first)", image, data);
+        }
+        newdir = silo_xasprintf("%s/containers/%s", s.root, o->id);
+        json = silo_ckpt_spec_set_image_dir(spec_json, newdir, err);
+        if (json == NULL) {
+                silo_store_close(&s);
+                return silo_error_ret(*err);
+        }
+        free(newdir);
+        newdir = NULL;
+        r = silo_image_container_dir_create(&s, image, o->id, ctx->root, json, &newdir, err);
+        silo_store_close(&s);
+        if (r < 0)
+                return silo_error_wrap(err, "--import: the container ran from image '%s'%s", image,
+                                       r == -ENOENT ? " (import it into this node's data root first)" : "");
+        r = silo_spec_parse(json, strlen(json), &nspec, err);
+        if (r == 0)
+                r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, o->id, err);
+        silo_spec_free(nspec);
+        if (r < 0) {
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(newdir, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+                return r;
+        }
+        *ret_bundle = TAKE_PTR(newdir);
+        *ret_made = true;
+        return 0;
+}
+
+/*
  * --import: unpack into a private dir under the state root; the images are restored from its
  * checkpoint/.  A container that ran from an image restores from its image dir when this node
  * has it (same node: checkpoint keeps it); a plain bundle is expected at --bundle.
  */
 static int import_archive(const struct silo_context *ctx, const struct silo_criu_opts *o, char **ret_tmp,
-                          char **ret_bundle, silo_error_t *err)
+                          char **ret_bundle, bool *ret_made, silo_error_t *err)
 {
         _cleanup_free_ char *tmp = NULL, *buf = NULL;
         _cleanup_close_ int dirfd = -1;
@@ -969,17 +1074,12 @@ static int import_archive(const struct silo_context *ctx, const struct silo_criu
         dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
         *ret_bundle = NULL;
         if (dir) {
-                _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
-                if (access(cfg, F_OK) < 0) {
-                        r = silo_error_set(err, ENOENT,
-                                           "--import: the container ran from image '%s' whose "
-                                           "container dir '%s' is not on this node",
-                                           silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME) ?: "?", dir);
+                r = import_image_dir(ctx, o, spec, buf, dirfd, ret_bundle, ret_made, err);
+                if (r < 0) {
                         silo_spec_free(spec);
                         silo_rm_rf_at(AT_FDCWD, tmp);
                         return r;
                 }
-                *ret_bundle = silo_xstrdup(dir);
         }
         silo_spec_free(spec);
         *ret_tmp = TAKE_PTR(tmp);
@@ -1014,6 +1114,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         struct silo_criu_opts oo = *o;
         struct restore_ctx rc = {.o = &oo};
         _cleanup_free_ char *tmp = NULL, *bundle = NULL, *img = NULL, *ip = NULL;
+        bool made = false;
         int r = check_opts(o, err);
 
         *ret_status = 0;
@@ -1024,7 +1125,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         if (r == 0 && o->lazy_pages)
                 r = need_lazy_pages(err);
         if (r == 0 && o->import_path) {
-                r = import_archive(ctx, o, &tmp, &bundle, err);
+                r = import_archive(ctx, o, &tmp, &bundle, &made, err);
                 if (r == 0) {
                         oo.image_path = img = silo_xasprintf("%s/checkpoint", tmp);
                         if (oo.work_path == NULL)
@@ -1058,6 +1159,13 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
             .net_ip = ip,
         };
         r = silo_container_restore(ctx, &rc.create, ret_status, err);
+        if (r < 0 && made) { /* create's rollback leaves image container dirs to their maker */
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(bundle, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+        }
         if (tmp) /* restored (or failed): the unpacked images are not needed any more */
                 silo_rm_rf_at(AT_FDCWD, tmp);
         return r;

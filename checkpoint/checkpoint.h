@@ -38,6 +38,7 @@ struct silo_criu_opts {
         int status_fd;                   /* -1 = none */
         const char *export_path;         /* checkpoint --export FILE|- (image_path may be NULL: temporary) */
         const char *import_path;         /* restore --import FILE|- (replaces image_path) */
+        const char *data_root;           /* restore --import of an image container: the image store */
         /* restore only */
         const char *bundle; /* absolute */
         bool detach;

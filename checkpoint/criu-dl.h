@@ -38,7 +38,8 @@ const char *silo_criu_last_error(void);
 	X(criu_local_set_notify_cb) X(criu_notify_pid) X(criu_get_orphan_pts_master_fd) \
 	X(criu_local_dump) X(criu_local_pre_dump) X(criu_local_restore_child) X(criu_local_get_version) \
 	X(criu_local_feature_check) X(silo_criu_set_status_fd) X(silo_criu_set_empty_ns) \
-	X(silo_criu_set_lazy_pages) X(silo_criu_last_error)
+	X(silo_criu_set_lazy_pages) X(silo_criu_last_error) \
+	X(criu_local_set_freeze_cgroup)
 // clang-format on
 
 #define SILO_CRIU_FIELD(f) __typeof__(f) *f;

@@ -78,6 +78,7 @@ EXPORT void criu_local_free_opts(criu_opts *o)
         free(r->log_file);
         free(r->root);
         free(r->parent_img);
+        free(r->freeze_cgroup);
         free(o->ps.address);
         for (size_t i = 0; i < r->n_ext_mnt; i++) {
                 free(r->ext_mnt[i]->key);
@@ -160,6 +161,12 @@ EXPORT void criu_local_set_work_dir_fd(criu_opts *o, int fd)
 EXPORT int criu_local_set_parent_images(criu_opts *o, const char *path)
 {
         return set_str(&o->rpc.parent_img, path);
+}
+
+/* CRIU freezes the tree through this freezer cgroup (a paused container stays frozen) */
+EXPORT int criu_local_set_freeze_cgroup(criu_opts *o, const char *name)
+{
+        return set_str(&o->rpc.freeze_cgroup, name);
 }
 
 EXPORT void criu_local_set_log_level(criu_opts *o, int level)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "../checkpoint/checkpoint.h"
+#include "../image/image.h"
 #include "../runtime/util.h"
 
 /* the CRIU flags checkpoint and restore share (runc's), over locals img, work and o */
@@ -84,7 +85,7 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
                 {NULL, 0, 0, NULL},
         };
         _cleanup_free_ char *img_abs = NULL, *work_abs = NULL, *bundle_abs = NULL, *pid_abs = NULL,
-                            *console_abs = NULL, *import_abs = NULL;
+                            *console_abs = NULL, *import_abs = NULL, *data_abs = NULL;
         silo_error_t err = NULL;
         char **pos = NULL;
         int npos = 0, status = 0, r;
@@ -117,6 +118,7 @@ int cmd_restore(struct silo_global *g, int argc, char **argv)
         o.bundle = bundle_abs;
         o.pid_file = pid_abs;
         o.console_socket = console_abs;
+        o.data_root = data_abs = silo_abs_path(g->data_root ? g->data_root : silo_data_root_default());
         r = silo_restore(&g->ctx, &o, &status, &err);
         silo_strv_free(o.empty_ns);
         return r < 0 ? silo_cmd_fail(&err) : status;

@@ -2,6 +2,7 @@
 #include "config.h"
 #include <stdlib.h>
 #include "cmd.h"
+#include "../checkpoint/archive.h"
 #include "../image/image.h"
 #include "../runtime/util.h"
 
@@ -24,6 +25,7 @@ int cmd_delete(struct silo_global *g, int argc, char **argv)
                 _cleanup_free_ char *root = silo_abs_path(g->ctx.root),
                                     *data = silo_abs_path(g->data_root ? g->data_root : silo_data_root_default());
                 silo_image_reclaim_orphan(data, root, id);
+                silo_ckpt_reclaim_tmp(root, id); /* and what a killed checkpoint/restore left */
         }
         if (silo_container_delete(&g->ctx, id, force, &err) < 0)
                 return silo_cmd_fail(&err);

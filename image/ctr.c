@@ -291,6 +291,49 @@ void silo_image_mount_release(struct silo_image_mount *m)
                 close(TAKE_FD(m->fd));
 }
 
+/*
+ * <root>/containers/<id>/ with upper/, work/, rootfs/, the owner marker and the layer list:
+ * everything but the overlay and config.json.  *ret_dir is set as soon as the dir exists (the
+ * caller removes it on a later failure); on failure with *ret_dir == NULL nothing was made.
+ */
+static int make_container_dir(struct silo_store *s, const char *id, const char *state_root, const char *layers,
+                              char **ret_dir, int *ret_dfd, silo_error_t *err)
+{
+        _cleanup_free_ char *dir = silo_xasprintf("%s/containers/%s", s->root, id);
+        _cleanup_close_ int dfd = -1;
+        int r;
+
+        *ret_dir = NULL;
+        r = mkdir(dir, 0700);
+        if (r < 0 && errno == EEXIST && state_root) { /* left by a killed create of this id? */
+                silo_image_reclaim_orphan(s->root, state_root, id);
+                r = mkdir(dir, 0700);
+        }
+        if (r < 0)
+                return silo_error_set(err, errno, "create container dir '%s'%s", dir,
+                                      errno == EEXIST ? " (a container with this ID exists in the data root)" : "");
+        *ret_dir = silo_xstrdup(dir);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 || mkdirat(dfd, "upper", 0755) < 0 || mkdirat(dfd, "work", 0700) < 0 ||
+            mkdirat(dfd, "rootfs", 0755) < 0)
+                return silo_error_set(err, errno, "populate '%s'", dir);
+        {
+                /* One file, written once: the owner (state root + creator pid and start time, see
+                 * silo_image_reclaim_orphan), then the image's layers, one diff_id per line, for
+                 * the store's gc and for silo_image_container_mount_fd.  (Dirs made before
+                 * 2026-11-25 have the layers in a separate "layers" file: still read.)  Every
+                 * inode created here costs ~60 us on this VM's ext4 (see import.c mark_topdir). */
+                _cleanup_close_ int m = openat(dfd, MARKER, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                _cleanup_free_ char *owner = silo_xasprintf("%s\n%d %llu\n%s", state_root ? state_root : "",
+                                                            (int)getpid(), silo_proc_start_time(getpid()),
+                                                            layers ? layers : "");
+                if (m < 0 || write(m, owner, strlen(owner)) != (ssize_t)strlen(owner))
+                        return silo_error_set(err, errno, "create '%s/" MARKER "'", dir);
+        }
+        *ret_dfd = TAKE_FD(dfd);
+        return 0;
+}
+
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
                              struct silo_image_mount *ret_mount, silo_error_t *err)
 {
@@ -335,38 +378,11 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
                 goto early;
         }
 
-        dir = silo_xasprintf("%s/containers/%s", s->root, o->id);
-        r = mkdir(dir, 0700);
-        if (r < 0 && errno == EEXIST && o->state_root) { /* left by a killed create of this id? */
-                silo_image_reclaim_orphan(s->root, o->state_root, o->id);
-                r = mkdir(dir, 0700);
-        }
+        r = make_container_dir(s, o->id, o->state_root, layers.data, &dir, &dfd, err);
         if (r < 0) {
-                r = silo_error_set(err, errno, "create container dir '%s'%s", dir,
-                                   errno == EEXIST ? " (a container with this ID exists in the data root)"
-                                                   : "");
-                goto early;
-        }
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0 || mkdirat(dfd, "upper", 0755) < 0 || mkdirat(dfd, "work", 0700) < 0 ||
-            mkdirat(dfd, "rootfs", 0755) < 0) {
-                r = silo_error_set(err, errno, "populate '%s'", dir);
+                if (dir == NULL)
+                        goto early;
                 goto fail;
-        }
-        {
-                /* One file, written once: the owner (state root + creator pid and start time, see
-                 * silo_image_reclaim_orphan), then the image's layers, one diff_id per line, for
-                 * the store's gc and for silo_image_container_mount_fd.  (Dirs made before
-                 * 2026-11-25 have the layers in a separate "layers" file: still read.)  Every
-                 * inode created here costs ~60 us on this VM's ext4 (see import.c mark_topdir). */
-                _cleanup_close_ int m = openat(dfd, MARKER, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-                _cleanup_free_ char *owner = silo_xasprintf("%s\n%d %llu\n%s", o->state_root ? o->state_root : "",
-                                                            (int)getpid(), silo_proc_start_time(getpid()),
-                                                            layers.data);
-                if (m < 0 || write(m, owner, strlen(owner)) != (ssize_t)strlen(owner)) {
-                        r = silo_error_set(err, errno, "create '%s/" MARKER "'", dir);
-                        goto fail;
-                }
         }
         r = mount_start(dir, lowers, o->ephemeral, &mnt, err);
         if (r < 0)
@@ -429,6 +445,60 @@ fail : {
 }
 early:
         silo_buf_free(&layers);
+        return r;
+}
+
+/*
+ * restore --import on a node that has the image: the container dir as run --image makes it, with
+ * the config given (the checkpointed one, image dir annotation already pointing here) and an
+ * empty upper dir the caller fills with the archived rootfs changes.  No overlay is mounted:
+ * restore builds it from <dir>/layers like any other create.
+ */
+int silo_image_container_dir_create(struct silo_store *s, const char *image, const char *id,
+                                    const char *state_root, const char *config_json, char **ret_dir,
+                                    silo_error_t *err)
+{
+        struct silo_image_rec *v = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        struct silo_buf layers = {0};
+        size_t n = 0;
+        int r, i;
+
+        if (!silo_id_valid(id))
+                return silo_error_set(err, 0, "invalid container ID format: '%s'", id);
+        r = silo_store_read_index(s, &v, &n, err);
+        if (r < 0)
+                return r;
+        i = silo_store_find(v, n, image, err);
+        if (i < 0) {
+                silo_image_recs_free(v, n);
+                return i;
+        }
+        for (size_t j = 0; r == 0 && v[i].layers[j]; j++) {
+                if (!silo_store_has_layer(s, v[i].layers[j]))
+                        r = silo_error_set(err, ENOENT, "image '%s': layer '%s' is missing from the store", image,
+                                           v[i].layers[j]);
+                silo_buf_printf(&layers, "%s\n", v[i].layers[j]);
+        }
+        if (r == 0 && layers.len == 0)
+                r = silo_error_set(err, 0, "image '%s' has no layers", image);
+        silo_image_recs_free(v, n);
+        if (r == 0)
+                r = make_container_dir(s, id, state_root, layers.data, &dir, &dfd, err);
+        if (r == 0)
+                r = silo_write_file_atomic_at(dfd, "config.json", config_json, strlen(config_json), 0600, err);
+        silo_buf_free(&layers);
+        if (r < 0 && dir) {
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(dir, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+                return r;
+        }
+        if (r == 0)
+                *ret_dir = TAKE_PTR(dir);
         return r;
 }
 

@@ -167,6 +167,11 @@ void silo_image_mount_release(struct silo_image_mount *m);
  * silo_create_opts.image_mount (silo_image_mount_take); the caller releases it afterwards */
 int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_opts *o, char **ret_dir,
                              struct silo_image_mount *ret_mount, silo_error_t *err);
+/* restore --import: <data-root>/containers/<id> for image (found in s; its layers present) with
+ * config_json as config.json and an empty upper dir; no overlay mounted.  Removed on failure. */
+int silo_image_container_dir_create(struct silo_store *s, const char *image, const char *id,
+                                    const char *state_root, const char *config_json, char **ret_dir,
+                                    silo_error_t *err);
 /* delete --force of an id without state: remove <data_root>/containers/<id> if state_root owns it
  * and its creator is gone (a create killed before its state dir existed).  Never fails. */
 void silo_image_reclaim_orphan(const char *data_root, const char *state_root, const char *id);

@@ -46,6 +46,14 @@ const char *const silo_fault_points[] = {
         "image.before-layer-rename",
         "image.before-index",
         "image.ctr-after-mount",
+        /* checkpoint / restore (checkpoint/checkpoint.c, checkpoint/archive.c) */
+        "checkpoint.before-dump",
+        "checkpoint.after-dump",
+        "checkpoint.mid-export",
+        "restore.import-mid-unpack",
+        "restore.import-after-diff",
+        "restore.after-cgroup",
+        "restore.after-criu",
         NULL,
 };
 

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <sys/syscall.h>
@@ -94,6 +95,27 @@ static int write_time_offsets(const struct silo_linux *lx, silo_error_t *err)
         return 0;
 }
 
+/* Write a /proc/sys file, checking that the file opened is procfs's: whatever is mounted over
+ * /proc/sys or one of its dirs (a container's own mounts, a hostile image's /proc mount point
+ * games) is refused instead of written to (CVE-2019-19921-style redirects). */
+static int write_proc_sys(const char *path, const char *v, silo_error_t *err)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        struct statfs sfs;
+        size_t len = strlen(v);
+
+        if (fd < 0)
+                return silo_error_set(err, errno, "open '%s'", path);
+        if (fstatfs(fd, &sfs) < 0)
+                return silo_error_set(err, errno, "fstatfs '%s'", path);
+        if (sfs.f_type != PROC_SUPER_MAGIC)
+                return silo_error_set(err, EXDEV, "'%s' is not on procfs (filesystem magic 0x%lx)", path,
+                                      (unsigned long)sfs.f_type);
+        if (write(fd, v, len) != (ssize_t)len)
+                return silo_error_set(err, errno, "write '%s'", path);
+        return 0;
+}
+
 static int apply_sysctl(const struct silo_linux *lx, silo_error_t *err)
 {
         for (size_t i = 0; lx && i < lx->n_sysctl; i++) {
@@ -105,7 +127,7 @@ static int apply_sysctl(const struct silo_linux *lx, silo_error_t *err)
                 for (char *p = path + strlen("/proc/sys/"); *p; p++)
                         if (*p == '.')
                                 *p = '/';
-                if (silo_write_file_at(AT_FDCWD, path, v, strlen(v), err) < 0)
+                if (write_proc_sys(path, v, err) < 0)
                         return silo_error_wrap(err, "/linux/sysctl/%s", k);
         }
         return 0;

@@ -55,6 +55,8 @@ point_kind() {
 	delete.*) echo delete ;;
 	image.ctr-*) echo run-image ;;
 	image.*) echo import ;;
+	restore.import-* | restore.after-cgroup) echo restore-import ;;
+	checkpoint.* | restore.*) echo criu ;; # tests/integration-v2/checkpoint-fault.bats (guest)
 	*) echo unknown ;;
 	esac
 }
@@ -109,7 +111,7 @@ use_netns() {
 	listed=$(echo "$output" | sort)
 	[ -n "$listed" ]
 	in_src=$(grep -rhoE 'SILO_FAULT_POINT\("[^"]+"\)' --include='*.c' "$SRC_ROOT"/runtime "$SRC_ROOT"/image \
-		"$SRC_ROOT"/netns "$SRC_ROOT"/cgroups "$SRC_ROOT"/cmd | sed 's/.*("//; s/")$//' | sort -u)
+		"$SRC_ROOT"/netns "$SRC_ROOT"/cgroups "$SRC_ROOT"/cmd "$SRC_ROOT"/checkpoint | sed 's/.*("//; s/")$//' | sort -u)
 	diff <(echo "$listed") <(echo "$in_src")
 	for p in $listed; do
 		[ "$(point_kind "$p")" != unknown ] || fail "fault point '$p' has no scenario in fault.bats"
@@ -247,5 +249,58 @@ use_netns() {
 		"$REAL_SILO" --root "$ROOT" --data-root "$DATA" run --image localhost/fault:latest --net none --rm again /bin/true
 	assert_success
 	[ ! -e "$DATA/containers/again" ]
+	check_no_leaks
+}
+
+# A checkpoint archive of an image container, made without CRIU: the config of a created (never
+# started) container plus a placeholder inventory.img; every point of restore --import before
+# CRIU runs is reached with it (CRIU itself then fails on this host, or in the guest on the fake
+# images).  The CRIU-side points are killed in tests/integration-v2/checkpoint-fault.bats.
+@test "fault: restore --import killed at each point before CRIU; delete --force cleans up" {
+	local p n=0 x=$TESTDIR/arc
+	run timeout -k 5 "$SILO_TIMEOUT" "$REAL_SILO" --data-root "$DATA" image import "$FIX/busybox.tar"
+	assert_success
+	# (the created init would hold `run`'s output pipe open: no `run` here)
+	timeout -k 5 "$SILO_TIMEOUT" unshare -m -n --propagation private "$REAL_SILO" --root "$ROOT" \
+		--data-root "$DATA" create --image localhost/fault:latest --net none c0 /bin/true \
+		</dev/null >/dev/null 2>"$TESTDIR/err" 3>&- || fail "create --image: $(cat "$TESTDIR/err")"
+	mkdir -p "$x/checkpoint" "$TESTDIR/diff/etc"
+	cp "$DATA/containers/c0/config.json" "$x/spec.dump"
+	run timeout -k 5 "$SILO_TIMEOUT" "$REAL_SILO" --root "$ROOT" --data-root "$DATA" delete --force c0
+	assert_success
+	echo x >"$x/checkpoint/inventory.img"
+	echo kept >"$TESTDIR/diff/note"
+	: >"$TESTDIR/diff/etc/.wh.group"
+	tar -C "$TESTDIR/diff" -cf "$x/rootfs-diff.tar" .
+	echo '["/etc/passwd"]' >"$x/deleted.files"
+	tar -C "$x" -cf "$TESTDIR/c.tar" .
+	snapshot_host
+	for p in $(points_of restore-import); do
+		n=$((n + 1))
+		faulted "$p" run timeout -k 5 "$SILO_TIMEOUT" unshare -m -n --propagation private \
+			"$REAL_SILO" --root "$ROOT" --data-root "$DATA" restore -d --import "$TESTDIR/c.tar" "r$n"
+		run timeout -k 5 "$SILO_TIMEOUT" "$REAL_SILO" --root "$ROOT" --data-root "$DATA" delete --force "r$n"
+		assert_success
+		[ ! -e "$DATA/containers/r$n" ] || fail "$p: container dir left"
+		[ -z "$(ls -A "$ROOT" | grep '^@')" ] || fail "$p: temporary dir left: $(ls -A "$ROOT")"
+		check_no_leaks
+	done
+	# not killed: restore fails in CRIU (fake images) and leaves nothing either
+	run timeout -k 5 "$SILO_TIMEOUT" unshare -m -n --propagation private \
+		"$REAL_SILO" --root "$ROOT" --data-root "$DATA" restore -d --import "$TESTDIR/c.tar" r0
+	assert_failure
+	assert_output --partial "criu"
+	# a truncated and a corrupt archive: refused before anything is made
+	head -c 5000 "$TESTDIR/c.tar" >"$TESTDIR/trunc.tar"
+	head -c 3000 /dev/urandom >"$TESTDIR/corrupt.tar"
+	for f in trunc corrupt; do
+		run timeout -k 5 "$SILO_TIMEOUT" unshare -m -n --propagation private \
+			"$REAL_SILO" --root "$ROOT" --data-root "$DATA" restore -d --import "$TESTDIR/$f.tar" r0
+		assert_failure
+		assert_output --partial "--import"
+	done
+	run "$REAL_SILO" --root "$ROOT" state r0
+	assert_failure
+	[ ! -e "$DATA/containers/r0" ] || fail "container dir left"
 	check_no_leaks
 }
