@@ -15,7 +15,7 @@
 #
 # Environment: SILO_BIN, SILO_TESTINIT (default: in BUILDDIR), TESTS_FILTER (bats --filter),
 # SILO_VM_SUITE (the bats directory, default tests/integration-v2; tests/integration-systemd/run.sh),
-# SILO_VM_TIMEOUT (whole run, default 1800 s), SILO_VM_MEM (MB, default 1024), and the
+# SILO_VM_TIMEOUT (whole run, default 3600 s: the checkpoint and migrate suites under TCG), SILO_VM_MEM (MB, default 1024), and the
 # SILO_VM_* variables of run-in-guest.
 #
 # Invariant: every test result is one TAP line; a VM that fails to boot, a timeout, or a bats
@@ -77,7 +77,7 @@ while IFS= read -r line; do
 		tap_seen=1
 		;;
 	esac
-done < <("$SRC/tests/vm/run-in-guest" --share-rw "$build" --timeout "${SILO_VM_TIMEOUT:-1800}" \
+done < <("$SRC/tests/vm/run-in-guest" --share-rw "$build" --timeout "${SILO_VM_TIMEOUT:-3600}" \
 	--mem "${SILO_VM_MEM:-1024}" --env "SILO_BIN=$SILO_BIN" --env "SILO_TESTINIT=$SILO_TESTINIT" \
 	--env "BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}" \
 	-- bats "${args[@]}" "$suite" 2>&1
