@@ -344,7 +344,7 @@ static int spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_err
         const char *rsh = o->rsh ? o->rsh : getenv("SILO_MIGRATE_RSH");
         const char *remote = o->remote_silo ? o->remote_silo : getenv("SILO_MIGRATE_REMOTE_SILO");
         _cleanup_free_ char *cmd = NULL;
-        int sv[2];
+        int fd;
         pid_t pid;
 
         if (!rsh || !*rsh)
@@ -355,24 +355,18 @@ static int spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_err
                 return silo_error_set(err, EINVAL, "migrate: destination '%s' is not [user@]host", o->dest);
         /* rsh and the remote command are the user's shell fragments; the host is "$1" */
         cmd = silo_xasprintf("exec %s \"$1\" %s migrate --receive", rsh, remote);
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                return silo_error_set(err, errno, "socketpair");
-        pid = fork();
-        if (pid < 0) {
-                close(sv[0]);
-                close(sv[1]);
-                return silo_error_set(err, errno, "fork");
-        }
+        pid = silo_fork_socketpair(SOCK_STREAM, &fd);
+        if (pid < 0)
+                return silo_error_set(err, -pid, "migrate: fork the remote shell");
         if (pid == 0) {
-                dup2(sv[1], 0);
-                dup2(sv[1], 1);
+                dup2(fd, 0);
+                dup2(fd, 1);
                 execl("/bin/sh", "sh", "-c", cmd, "sh", o->dest, (char *)NULL);
                 _exit(127);
         }
-        close(sv[1]);
         silo_debug("migrate: %s", cmd);
         *ret_pid = pid;
-        return sv[0];
+        return fd;
 }
 
 /* ---- source ------------------------------------------------------------------------------- */

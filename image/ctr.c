@@ -224,7 +224,7 @@ static int layers_read_file(char *const *lowers, const char *rel, char **ret)
  */
 static int mount_start(const char *dir, char **lowers, bool vol, struct silo_image_mount *m, silo_error_t *err)
 {
-        int sv[2];
+        int sock;
         pid_t parent = getpid(), pid;
 
         m->fd = -1;
@@ -232,30 +232,23 @@ static int mount_start(const char *dir, char **lowers, bool vol, struct silo_ima
         m->sock = -1;
         if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
                 return container_overlay(dir, lowers, vol, &m->fd, err);
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return silo_error_set(err, errno, "socketpair");
-        pid = fork();
-        if (pid < 0) {
-                close(sv[0]);
-                close(sv[1]);
-                return silo_error_set(err, errno, "fork");
-        }
+        pid = silo_fork_socketpair(SOCK_SEQPACKET, &sock);
+        if (pid < 0)
+                return silo_error_set(err, -pid, "fork the overlay builder");
         if (pid == 0) {
                 silo_error_t e = NULL;
                 int fd = -1;
 
-                close(sv[0]);
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                         _exit(1);
                 if (container_overlay(dir, lowers, vol, &fd, &e) < 0)
-                        silo_sync_send_error(sv[1], e);
+                        silo_sync_send_error(sock, e);
                 else
-                        silo_sync_send(sv[1], SYNC_READY, 0, NULL, 0, fd);
+                        silo_sync_send(sock, SYNC_READY, 0, NULL, 0, fd);
                 _exit(0);
         }
-        close(sv[1]);
         m->pid = pid;
-        m->sock = sv[0];
+        m->sock = sock;
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -149,6 +150,26 @@ int silo_write_all(int fd, const void *buf, size_t n)
                 n -= (size_t)w;
         }
         return 0;
+}
+
+pid_t silo_fork_socketpair(int type, int *ret_fd)
+{
+        int sv[2];
+        pid_t pid;
+
+        *ret_fd = -1;
+        if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(sv[0]);
+                close(sv[1]);
+                return -e;
+        }
+        close(sv[pid == 0 ? 0 : 1]);
+        *ret_fd = sv[pid == 0 ? 1 : 0];
+        return pid;
 }
 
 int silo_read_fd(int fd, size_t max, char **ret, size_t *ret_len)

@@ -92,6 +92,10 @@ int silo_write_all(int fd, const void *buf, size_t n);
 /* Read a whole file (opened relative to dirfd, O_CLOEXEC) with a size cap; NUL-terminated. */
 int silo_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, silo_error_t *err);
 int silo_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* fork() with a connected, CLOEXEC socketpair of `type` (SOCK_STREAM, SOCK_SEQPACKET): returns
+ * the pid in the parent and 0 in the child, each with its own end in *ret_fd (the other end is
+ * closed); -errno on failure, nothing left open. */
+pid_t silo_fork_socketpair(int type, int *ret_fd);
 /* Write a small file that must already exist (cgroup, proc files).  No O_CREAT. */
 int silo_write_file_at(int dirfd, const char *path, const char *data, size_t len, silo_error_t *err);
 /* Write tmp file + fsync-less rename in the same directory.  Mode as given. */
