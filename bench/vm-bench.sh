@@ -68,7 +68,7 @@ bare+=" -display none -no-reboot -kernel $vmlinux -initrd $work/initrd -serial n
 bare+=" -append 'console=ttyS0 quiet loglevel=4 reboot=t panic=-1 pci=off rdinit=/init tsc_early_khz=$khz'"
 
 echo "# kernel: $(ls /boot/vmlinuz-* | sort -V | tail -1), accel: $( [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ] && echo kvm || echo tcg)"
-hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$work/h.json" \
+hyperfine -N ${VM_BENCH_SHOW:+--show-output} --warmup 1 --runs "$RUNS" --export-json "$work/h.json" \
 	-n "silo run --sandbox vm" "$silo --root $work/root run --sandbox vm --bundle $work/bundle b" \
 	-n "bare qemu + minimal init" "$bare" 2>&1 | grep -v '^ *$'
 jq -r '.results as $r | "ratio silo/bare: \($r[0].mean / $r[1].mean * 100 | round / 100) (\($r[0].mean * 1000 | round) ms vs \($r[1].mean * 1000 | round) ms)"' "$work/h.json"
