@@ -597,6 +597,13 @@ static void host_frame(void)
 
         if (h.type == SILO_VM_EXEC && h.id != 0) {
                 struct config cfg;
+                struct session *main_s = find(0);
+                if (main_s == NULL || main_s->status >= 0) {
+                        const char *m = "the container's process has exited";
+                        send_frame(SILO_VM_ERROR, h.id, m, (uint32_t)strlen(m));
+                        free(buf);
+                        return;
+                }
                 parse_config(buf, h.len, &cfg);
                 spawn(h.id, buf, &cfg);
                 return;
@@ -620,6 +627,40 @@ static void host_frame(void)
                 ioctl(s->out, TIOCSWINSZ, &ws);
         }
         free(buf);
+}
+
+/* Other sessions than the one in slot self still open? */
+static bool others_running(int self)
+{
+        for (int i = 0; i < MAX_SESSIONS; i++)
+                if (i != self && sessions[i])
+                        return true;
+        return false;
+}
+
+/*
+ * The container's process ended while exec'd ones still run: they die with it, as the
+ * processes of a pid namespace die with its init (runc: exec then reports 128+9).  cgroup.kill
+ * takes every process in "ctr", also the ones the exec'd processes forked; kill() per session
+ * covers a process that had not joined the cgroup yet.  Their EXIT frames go out before the
+ * container's, which makes the host stop the VM: every exec client gets its status.
+ */
+static void stop_the_rest(void)
+{
+        static bool done;
+        int fd;
+
+        if (done)
+                return;
+        done = true;
+        fd = open("/sys/fs/cgroup/ctr/cgroup.kill", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void)!write(fd, "1", 1);
+                close(fd);
+        }
+        for (int i = 0; i < MAX_SESSIONS; i++)
+                if (sessions[i] && sessions[i]->id != 0 && sessions[i]->status < 0)
+                        kill(sessions[i]->pid, SIGKILL);
 }
 
 /*
@@ -653,6 +694,12 @@ static __attribute__((noreturn)) void serve(char *config_buf, const struct confi
                         if (s->status >= 0) {
                                 long left = 200 - ms_since(&s->exited);
                                 if ((s->out < 0 && s->err < 0) || left <= 0) {
+                                        if (s->id == 0 && others_running(i) && left > -2000) {
+                                                stop_the_rest(); /* their EXIT first, 2 s at most */
+                                                if (timeout < 0 || timeout > 50)
+                                                        timeout = 50;
+                                                continue;
+                                        }
                                         session_end(i);
                                         continue;
                                 }
