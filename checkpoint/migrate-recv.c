@@ -26,6 +26,7 @@
 #include "../image/image.h"
 #include "../image/json.h"
 #include "../netns/netns.h"
+#include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 
@@ -94,6 +95,16 @@ static int preflight(struct dst_run *d, silo_error_t *err)
         r = mig_criu_cpuinfo("check", cpu, err);
         if (r < 0)
                 return silo_error_wrap(err, "the CPU here cannot run what the source's CPU ran");
+#ifdef HAVE_CRIU
+        if (silo_json_get(d->hello, "lazyPages", NULL, yajl_t_true)) { /* post-copy: userfaultfd here */
+                struct criu_feature_check f = {.lazy_pages = true};
+                r = CR(criu_local_feature_check)(NULL, &f, sizeof(f));
+                if (r < 0 || !f.lazy_pages)
+                        return silo_error_set(err, r < 0 ? -r : EOPNOTSUPP,
+                                              "--lazy-pages: CRIU here cannot restore lazily (%s)",
+                                              r < 0 ? CR(silo_criu_last_error)() : "no userfaultfd");
+        }
+#endif
         path = silo_xasprintf("%s/%s", d->ctx->root, id);
         if (access(path, F_OK) == 0)
                 return silo_error_set(err, EEXIST, "container '%s' already exists here (--root '%s')", id,
@@ -138,8 +149,9 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
 {
         _cleanup_free_ char *img = NULL, *reply = NULL;
         yajl_val v = NULL;
-        const char *dir;
+        const char *dir, *ps;
         struct silo_criu_opts co = {.status_fd = -1, .detach = true};
+        _cleanup_free_ char *page_server = NULL;
         int status = 0, saved = -1, nul, r;
         double t0 = mig_now_ms();
         char path[64];
@@ -152,8 +164,17 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 yajl_tree_free(v);
                 return silo_error_set(err, EPROTO, "migrate: bad RESTORE");
         }
+        ps = silo_json_string(v, "pageServer", NULL);
+        if (ps && !mig_lazy_addr_ok(ps)) {
+                yajl_tree_free(v);
+                return silo_error_set(err, EPROTO, "migrate: bad page server in RESTORE");
+        }
+        page_server = ps ? silo_xstrdup(ps) : NULL;
         img = silo_xasprintf("%s/%s", d->tmp, dir);
         yajl_tree_free(v);
+        /* post-copy: restore starts `criu lazy-pages`, which fetches the memory from there */
+        co.lazy_pages = page_server != NULL;
+        co.page_server = page_server;
         co.id = hello_str(d, "id");
         co.image_path = img;
         co.bundle = hello_str(d, "bundle");
@@ -168,6 +189,7 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 dup2(nul, 2);
                 close(nul);
         }
+        SILO_FAULT_POINT("migrate.before-restore"); /* images here, nothing restored yet */
         r = silo_restore(d->ctx, &co, &status, err);
         if (saved >= 0) {
                 dup2(saved, 2);

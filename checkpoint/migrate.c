@@ -40,8 +40,11 @@
  *     the one window where both sides may run the container (the destination keeps it: losing
  *     the container is worse); the source says so in its error;
  *   - progress lines go to stderr only when it is a terminal; the report goes to stdout.
- * --lazy-pages (post-copy through the CRIU RPC backend's page server) would replace the final
- * transfer of pages by a lazy-pages daemon on the destination: the seam is final_stage().
+ * --lazy-pages (post-copy, migrate-lazy.c): the final dump keeps the pages at the source and
+ * serves them from a page server (RESTORE carries "pageServer":"IP:PORT"); the destination
+ * restores with `criu lazy-pages` fetching them, answers RUNNING at once, and the source sends
+ * DONE only when every page went over.  HELLO says "lazyPages":true so that the pre-flight asks
+ * the destination's CRIU for userfaultfd support.
  */
 #include "config.h"
 #include <arpa/inet.h>
@@ -424,7 +427,7 @@ static int src_load(const struct silo_context *ctx, const char *id, struct src_i
         return 0;
 }
 
-static char *hello_json(const char *id, const struct src_info *s, int criu, bool tcp)
+static char *hello_json(const char *id, const struct src_info *s, int criu, bool tcp, bool lazy)
 {
         struct silo_buf b = {0};
         char kernel[128];
@@ -443,7 +446,8 @@ static char *hello_json(const char *id, const struct src_info *s, int criu, bool
         silo_json_str(&b, s->ip ? s->ip : "");
         silo_buf_puts(&b, ",\"bridge\":");
         silo_json_str(&b, s->bridge ? s->bridge : "");
-        silo_buf_printf(&b, ",\"tcpEstablished\":%s}", tcp ? "true" : "false");
+        silo_buf_printf(&b, ",\"tcpEstablished\":%s,\"lazyPages\":%s}", tcp ? "true" : "false",
+                        lazy ? "true" : "false");
         return b.data;
 }
 
@@ -457,8 +461,10 @@ struct src_run {
         uint64_t pages[16];
         double round_ms[16];
         uint64_t final_pages, final_bytes;
-        double t_freeze, t_dumped, t_sent, t_running, restore_ms;
+        double t_freeze, t_dumped, t_sent, t_running, restore_ms, t_pages;
         bool dumped; /* the final dump stopped the container here: a failure restores it in place */
+        bool tcp;    /* the stream is a tcp: connection */
+        struct mig_lazy lazy; /* --lazy-pages: the dump serving the pages (pid 0: none) */
 };
 
 static void progress(const struct src_run *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -525,26 +531,41 @@ static int precopy(struct src_run *m, silo_error_t *err)
         return 0;
 }
 
-/* Freeze + final dump (the container stops here), send what is left, restore there.  Lazy
- * post-copy would dump without pages here and start a page server instead (seam). */
+/*
+ * Freeze + final dump (the container stops here), send what is left, restore there.  With
+ * --lazy-pages the dump leaves the memory in the frozen tasks and serves it from a page server
+ * (migrate-lazy.c): the destination restores without it and runs at once; the pages follow.
+ */
 static int final_stage(struct src_run *m, silo_error_t *err)
 {
         _cleanup_free_ char *dir = silo_xasprintf("%s/final", m->tmp);
         _cleanup_free_ char *parent = m->rounds ? silo_xasprintf("../pre%d", m->rounds) : NULL;
-        _cleanup_free_ char *reply = NULL;
+        _cleanup_free_ char *reply = NULL, *restore = NULL;
         struct silo_criu_opts co = dump_opts(m, dir, parent);
         yajl_val v = NULL;
         int r;
 
         m->t_freeze = mig_now_ms();
-        r = silo_checkpoint(m->ctx, &co, err);
-        if (r < 0)
-                return silo_error_wrap(err, "final dump");
-        m->dumped = true;
+        if (m->o->lazy_pages) {
+                r = mig_lazy_dump_start(m->ctx, &co, &m->lazy, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "final dump");
+                struct silo_buf b = {0};
+                silo_buf_puts(&b, "{\"dir\":\"final\",\"pageServer\":");
+                silo_json_str(&b, m->lazy.addr);
+                silo_buf_puts(&b, "}");
+                restore = b.data;
+        } else {
+                r = silo_checkpoint(m->ctx, &co, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "final dump");
+                m->dumped = true;
+                restore = silo_xstrdup("{\"dir\":\"final\"}");
+        }
         m->t_dumped = mig_now_ms();
         r = send_dir(m->fd, m->tmp, "final", &m->final_pages, &m->final_bytes, err);
         if (r == 0)
-                r = mig_send_str(m->fd, MSG_RESTORE, "{\"dir\":\"final\"}", err);
+                r = mig_send_str(m->fd, MSG_RESTORE, restore, err);
         m->t_sent = mig_now_ms();
         if (r == 0)
                 r = mig_expect(m->fd, MSG_RUNNING, &reply, err);
@@ -555,6 +576,16 @@ static int final_stage(struct src_run *m, silo_error_t *err)
                 yajl_val t = silo_json_get(v, "restoreMs", NULL, yajl_t_number);
                 m->restore_ms = t ? YAJL_GET_DOUBLE(t) : 0;
                 yajl_tree_free(v);
+        }
+        if (m->lazy.pid > 0) { /* committed: it runs there; the memory goes on flowing */
+                progress(m, "running at the destination; serving the memory");
+                r = mig_lazy_dump_wait(&m->lazy, err);
+                m->t_pages = mig_now_ms();
+                if (r < 0)
+                        return silo_error_wrap(err,
+                                               "migrate: '%s' runs at '%s' but the transfer of its memory "
+                                               "from here failed (post-copy: it may not survive there)",
+                                               m->o->id, m->o->dest);
         }
         return 0;
 }
@@ -594,6 +625,9 @@ static void report(const struct src_run *m)
                         "other %.0f ms)\n",
                         downtime, m->t_dumped - m->t_freeze, m->t_sent - m->t_dumped, m->restore_ms,
                         m->t_running - m->t_sent - m->restore_ms);
+        if (m->o->lazy_pages)
+                silo_buf_printf(&b, "post-copy: the memory followed in %.0f ms after the restart\n",
+                                m->t_pages - m->t_running);
         fputs(b.data, stdout);
         fflush(stdout);
         silo_buf_free(&b);
@@ -619,12 +653,16 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         pid_t rsh = 0;
         int r, criu = 0;
 
-        if (o->lazy_pages)
-                return silo_error_set(err, EOPNOTSUPP,
-                                      "migrate --lazy-pages: not supported yet (post-copy needs the CRIU RPC "
-                                      "backend's page server)");
         if (!silo_id_valid(o->id))
                 return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
+        if (o->page_server && !o->lazy_pages)
+                return silo_error_set(err, EINVAL, "--page-server: only with --lazy-pages");
+        if (o->page_server && !mig_lazy_addr_ok(o->page_server))
+                return silo_error_set(err, EINVAL, "--page-server: '%s' is not IP:PORT", o->page_server);
+        if (o->lazy_pages && !o->page_server && !silo_str_has_prefix(o->dest, "tcp:"))
+                return silo_error_set(err, EINVAL,
+                                      "migrate --lazy-pages through a remote shell needs --page-server IP:PORT "
+                                      "(an address of this node the destination can reach)");
         r = silo_criu_dl_load(err);
 #ifdef HAVE_CRIU
         if (r == 0)
@@ -652,13 +690,19 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         r = mig_criu_cpuinfo("dump", cpu, err);
         if (r < 0)
                 goto out;
-        m.fd = silo_str_has_prefix(o->dest, "tcp:") ? connect_tcp(o->dest + 4, err) : spawn_rsh(o, &rsh, err);
+        m.tcp = silo_str_has_prefix(o->dest, "tcp:");
+        m.fd = m.tcp ? connect_tcp(o->dest + 4, err) : spawn_rsh(o, &rsh, err);
         if (m.fd < 0) {
                 r = m.fd;
                 goto out;
         }
+        if (o->lazy_pages) {
+                r = mig_lazy_addr(m.fd, m.tcp, o->page_server, &m.lazy.addr, err);
+                if (r < 0)
+                        goto out;
+        }
         /* hello, the CPU description, then the destination's verdict */
-        hello = hello_json(o->id, &info, criu, o->tcp_established);
+        hello = hello_json(o->id, &info, criu, o->tcp_established, o->lazy_pages);
         uint64_t pages, bytes;
         r = mig_send_str(m.fd, MSG_HELLO, hello, err);
         if (r == 0)
@@ -682,7 +726,15 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                 _cleanup_free_ char *text = silo_error_text(*err);
                 mig_send_str(m.fd, MSG_ERROR, text, &e);
                 silo_error_free(&e);
-                if (m.dumped) {
+                if (m.t_running > 0) {
+                        /* post-copy after the commit: nothing to roll back */
+                } else if (m.lazy.pid > 0) {
+                        mig_lazy_abort(ctx, o->id, &m.lazy);
+                        silo_error_wrap(err, "migrate: the container keeps running here%s",
+                                        o->tcp_established ? " (its established TCP connections are lost: CRIU "
+                                                             "leaves them locked after a failed lazy dump)"
+                                                           : "");
+                } else if (m.dumped) {
                         if (restore_here(&m, &e) < 0) {
                                 _cleanup_free_ char *t2 = silo_error_text(e);
                                 silo_error_wrap(err,
@@ -725,6 +777,9 @@ out:
         }
         if (tmp)
                 silo_rm_rf_at(AT_FDCWD, tmp);
+        if (m.lazy.pid > 0) /* never left running behind us */
+                mig_lazy_abort(ctx, o->id, &m.lazy);
+        free(m.lazy.addr);
         src_info_clear(&info);
         return r;
 }

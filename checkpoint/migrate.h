@@ -16,7 +16,9 @@ struct silo_migrate_opts {
                                   * or "silo" (may carry global flags: "silo --root /run/x") */
         int max_rounds;          /* pre-dump rounds at most; 0 = plain stop-dump-transfer-restore */
         bool tcp_established;
-        bool lazy_pages; /* seam for post-copy (CRIU RPC backend): refused for now */
+        bool lazy_pages;         /* post-copy: the memory follows the restart (migrate-lazy.c) */
+        const char *page_server; /* --page-server IP:PORT where the source serves it; default over
+                                  * tcp: this side's address of the stream, a free port */
         bool progress;   /* per-round progress lines on stderr (a terminal) */
 };
 

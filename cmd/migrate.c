@@ -2,7 +2,8 @@
 /*
  * migrate: move a running container to another node (checkpoint/migrate.c has the protocol).
  *
- *   silo migrate [--rounds N] [--tcp-established] [--rsh CMD] [--remote-silo CMD] ID DEST
+ *   silo migrate [--rounds N] [--tcp-established] [--lazy-pages [--page-server IP:PORT]]
+ *                [--rsh CMD] [--remote-silo CMD] ID DEST
  *   silo migrate --listen ADDR:PORT [--once]      receiver for DEST = tcp:HOST:PORT
  *   silo migrate --receive                        receiver on stdin/stdout (what DEST = host runs)
  *
@@ -29,6 +30,7 @@ int cmd_migrate(struct silo_global *g, int argc, char **argv)
             {"rsh", 0, OPT_STRING, &o.rsh},
             {"remote-silo", 0, OPT_STRING, &o.remote_silo},
             {"lazy-pages", 0, OPT_BOOL, &o.lazy_pages},
+            {"page-server", 0, OPT_STRING, &o.page_server},
             {"listen", 0, OPT_STRING, &listen_addr},
             {"once", 0, OPT_BOOL, &once},
             {"receive", 0, OPT_BOOL, &receive},

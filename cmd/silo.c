@@ -50,8 +50,9 @@ static const struct {
          "[--image-path DIR] [--work-path DIR] [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--console-socket S] [--no-pivot] "
          "[--no-subreaper] [--tcp-established] [--ext-unix-sk] [--shell-job] [--file-locks] "
          "[--manage-cgroups-mode MODE] [--empty-ns network] [--auto-dedup] [--import FILE|-] <container-id>"},
-        {"migrate", cmd_migrate, "move a running container to another node (CRIU pre-copy)",
-         "[--rounds N] [--tcp-established] [--rsh CMD] [--remote-silo CMD] <container-id> tcp:HOST:PORT|[user@]host\n"
+        {"migrate", cmd_migrate, "move a running container to another node (CRIU pre-copy or post-copy)",
+         "[--rounds N] [--tcp-established] [--lazy-pages [--page-server IP:PORT]] [--rsh CMD] [--remote-silo CMD] "
+         "<container-id> tcp:HOST:PORT|[user@]host\n"
          "       silo migrate --listen ADDR:PORT [--once] | --receive"},
         {"features", cmd_features, "print the features this runtime supports as JSON", ""},
         {"image", cmd_image, "manage images (import, ls, inspect, rm, prune, diff); run/create --image NAME",

@@ -54,6 +54,8 @@ const char *const silo_fault_points[] = {
         "restore.import-after-diff",
         "restore.after-cgroup",
         "restore.after-criu",
+        /* silo migrate, the destination (checkpoint/migrate-recv.c) */
+        "migrate.before-restore",
         NULL,
 };
 

@@ -304,13 +304,78 @@ assert_no_tmp() {
 	assert_no_tmp
 }
 
-@test "migrate: usage errors and --lazy-pages are refused clearly" {
+@test "migrate --lazy-pages: post-copy over tcp:, the counter goes on there before its memory is all in" {
+	update_config '.process.args = ["/busybox", "sh", "-c",
+		"exec </dev/null >/dev/null 2>&1; /silo-testinit memhog 48 pause & i=0; while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]'
+	run_detached c1
+	wait_counter 3
+	sleep 2
+	listen_n2
+	migrate_n1 --lazy-pages --rounds 0 c1 tcp:10.200.0.2:7000
+	assert_success
+	assert_output --partial "migrated 'c1' to 'tcp:10.200.0.2:7000'"
+	assert_output --regexp "post-copy: the memory followed in [0-9]+ ms"
+	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
+	silo state c1
+	assert_failure
+	local st frozen pid
+	st=$(n2 state c1) || fail "not on node 2"
+	[ "$(echo "$st" | jq -r .status)" = running ] || fail "node 2: $st"
+	pid=$(echo "$st" | jq -r .pid)
+	# the memory hog's pages came over: its resident set is there again
+	local hog rss
+	hog=$(pgrep -P "$pid" -f "memhog" | head -1)
+	[ -n "$hog" ] || fail "no memory hog under $pid"
+	rss=$(awk '/^VmRSS/ {print $2}' /proc/"$hog"/status)
+	[ "$rss" -ge $((40 * 1024)) ] || fail "memory hog RSS ${rss} kB after the migration"
+	frozen=$(counter)
+	wait_counter $((frozen + 3))
+	# no page server, no lazy-pages daemon left behind
+	pgrep -f "criu lazy-pages" && fail "criu lazy-pages left"
+	pgrep -f "criu swrk" && fail "criu swrk left"
+	assert_no_tmp
+	n2 delete --force c1
+}
+
+@test "migrate --lazy-pages: the destination dying before the restart rolls back: the source runs on" {
+	run_detached c1
+	wait_counter 3
+	# the receiver's worker is SIGKILLed with the images in and nothing restored
+	SILO_FAULT=migrate.before-restore nsenter --net=/run/netns/"$N2" "$REAL_SILO" --root "$ROOT2" \
+		migrate --listen 10.200.0.2:7000 --once </dev/null >"$TESTDIR/listen.out" 2>"$TESTDIR/listen2.err" 3>&- &
+	LISTENER=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$TESTDIR/listen2.err" && break
+		sleep 0.1
+	done
+	migrate_n1 --lazy-pages c1 tcp:10.200.0.2:7000
+	assert_failure
+	assert_output --partial "keeps running here"
+	wait "$LISTENER" && fail "the receiver reported success"
+	[ "$(state_field c1 status)" = running ] || fail "source: $(state_field c1 status)"
+	local frozen
+	frozen=$(counter)
+	wait_counter $((frozen + 3))
+	pgrep -f "criu swrk" && fail "criu swrk left at the source"
+	[ -z "$(n2 list -q)" ] || fail "node 2 has: $(n2 list -q)"
+	assert_no_tmp
+	silo delete --force c1
+}
+
+@test "migrate: usage errors are refused clearly" {
 	run "$REAL_SILO" --root "$ROOT" migrate c1
 	assert_failure
 	assert_output --partial "expects a container id and a destination"
-	run "$REAL_SILO" --root "$ROOT" migrate --lazy-pages c1 tcp:127.0.0.1:1
+	run "$REAL_SILO" --root "$ROOT" migrate --lazy-pages c1 somehost
 	assert_failure
-	assert_output --partial "--lazy-pages: not supported yet"
+	assert_output --partial "through a remote shell needs --page-server IP:PORT"
+	run "$REAL_SILO" --root "$ROOT" migrate --lazy-pages --page-server nocolon c1 tcp:127.0.0.1:1
+	assert_failure
+	assert_output --partial "--page-server: 'nocolon' is not IP:PORT"
+	run "$REAL_SILO" --root "$ROOT" migrate --page-server 127.0.0.1:5 c1 tcp:127.0.0.1:1
+	assert_failure
+	assert_output --partial "--page-server: only with --lazy-pages"
 	run "$REAL_SILO" --root "$ROOT" migrate nosuch tcp:127.0.0.1:1
 	assert_failure
 	assert_output --partial "nosuch"

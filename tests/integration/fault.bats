@@ -57,6 +57,7 @@ point_kind() {
 	image.*) echo import ;;
 	restore.import-* | restore.after-cgroup) echo restore-import ;;
 	checkpoint.* | restore.*) echo criu ;; # tests/integration-v2/checkpoint-fault.bats (guest)
+	migrate.*) echo migrate ;;            # tests/integration-v2/migrate.bats (guest)
 	*) echo unknown ;;
 	esac
 }
