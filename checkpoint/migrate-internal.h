@@ -42,23 +42,31 @@ int mig_criu_version(silo_error_t *err);                                    /* l
 int mig_criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err); /* criu cpuinfo dump|check */
 bool mig_name_ok(const char *s, size_t n); /* [A-Za-z0-9._-]+, not "." or ".." */
 
-/* Post-copy (migrate-lazy.c): the final dump in a child process that serves the pages. */
+/* Post-copy (migrate-lazy.c): the final dump in a child process that serves the pages through
+ * a relay child that owns the public port. */
 struct silo_context;
 struct silo_criu_opts;
 struct mig_lazy {
-        char *addr;  /* the page server: "IP:PORT" */
-        pid_t pid;   /* the dump's child (its own process group), 0 once reaped */
-        int err_fd;  /* its error text; EOF when it ends */
+        char *addr;    /* the public side of the page server: "IP:PORT" */
+        int lfd;       /* its listening socket until the relay has it; -1 */
+        pid_t pid;     /* the dump's child (its own process group), 0 once reaped */
+        int err_fd;    /* its error text; EOF when it ends; -1 */
+        pid_t relay;   /* the relay's child, 0 once reaped */
+        int commit_fd; /* 'c' = committed, closed without = abort; -1 */
+        int stream_fd; /* the migration stream (closed in the children) */
 };
+#define MIG_LAZY_INIT {.lfd = -1, .err_fd = -1, .commit_fd = -1, .stream_fd = -1}
 bool mig_lazy_addr_ok(const char *s);
-int mig_lazy_addr(int stream_fd, bool tcp, const char *given, char **ret, silo_error_t *err);
+int mig_lazy_listen(struct mig_lazy *l, int stream_fd, bool tcp, const char *given, silo_error_t *err);
 /* Returns once the images are written and the page server listens (or the dump failed: the
  * container then runs on, resumed by CRIU).  co->lazy_pages/page_server/status_fd are set. */
 int mig_lazy_dump_start(const struct silo_context *ctx, struct silo_criu_opts *co, struct mig_lazy *l,
                         silo_error_t *err);
-/* After RUNNING: until every page was fetched and the source released. */
+/* RUNNING arrived: from now on the end of the page session is its completion. */
+void mig_lazy_commit(struct mig_lazy *l);
+/* After the commit: until every page was fetched and the source released. */
 int mig_lazy_dump_wait(struct mig_lazy *l, silo_error_t *err);
-/* Before RUNNING: the dump fails on purpose, the container resumes here. */
+/* Before the commit: the dump fails on purpose, the container resumes here. */
 void mig_lazy_abort(const struct silo_context *ctx, const char *id, struct mig_lazy *l);
 
 #endif

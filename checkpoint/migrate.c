@@ -578,6 +578,7 @@ static int final_stage(struct src_run *m, silo_error_t *err)
                 yajl_tree_free(v);
         }
         if (m->lazy.pid > 0) { /* committed: it runs there; the memory goes on flowing */
+                mig_lazy_commit(&m->lazy);
                 progress(m, "running at the destination; serving the memory");
                 r = mig_lazy_dump_wait(&m->lazy, err);
                 m->t_pages = mig_now_ms();
@@ -648,7 +649,7 @@ static char *src_tmpdir(const struct silo_context *ctx, const char *id, silo_err
 int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts *o, silo_error_t *err)
 {
         struct src_info info = {0};
-        struct src_run m = {.ctx = ctx, .o = o, .info = &info, .fd = -1};
+        struct src_run m = {.ctx = ctx, .o = o, .info = &info, .fd = -1, .lazy = MIG_LAZY_INIT};
         _cleanup_free_ char *tmp = NULL, *hello = NULL, *ready = NULL, *cpu = NULL;
         pid_t rsh = 0;
         int r, criu = 0;
@@ -697,7 +698,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                 goto out;
         }
         if (o->lazy_pages) {
-                r = mig_lazy_addr(m.fd, m.tcp, o->page_server, &m.lazy.addr, err);
+                r = mig_lazy_listen(&m.lazy, m.fd, m.tcp, o->page_server, err);
                 if (r < 0)
                         goto out;
         }
@@ -777,8 +778,7 @@ out:
         }
         if (tmp)
                 silo_rm_rf_at(AT_FDCWD, tmp);
-        if (m.lazy.pid > 0) /* never left running behind us */
-                mig_lazy_abort(ctx, o->id, &m.lazy);
+        mig_lazy_abort(ctx, o->id, &m.lazy); /* nothing left running behind us (a no-op when done) */
         free(m.lazy.addr);
         src_info_clear(&info);
         return r;

@@ -310,7 +310,20 @@ assert_no_tmp() {
 	run_detached c1
 	wait_counter 3
 	sleep 2
-	listen_n2
+	# post-copy releases the source only after the destination runs, and both "nodes" share
+	# this guest's cgroup tree: node 2 sees the bundle with its own cgroupsPath (a bind mount
+	# in its receiver's mount namespace), as a real second machine has its own cgroups
+	jq --arg cg "$CGROUP_PATH-n2" '.linux.cgroupsPath = $cg' "$BUNDLE/config.json" >"$TESTDIR/config-n2.json"
+	nsenter --net=/run/netns/"$N2" unshare -m --propagation private sh -c \
+		'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$TESTDIR/config-n2.json" "$BUNDLE/config.json" \
+		"$REAL_SILO" --root "$ROOT2" migrate --listen 10.200.0.2:7000 --once \
+		</dev/null >"$TESTDIR/listen.out" 2>"$TESTDIR/listen.err" 3>&- &
+	LISTENER=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$TESTDIR/listen.err" && break
+		sleep 0.1
+	done
 	migrate_n1 --lazy-pages --rounds 0 c1 tcp:10.200.0.2:7000
 	assert_success
 	assert_output --partial "migrated 'c1' to 'tcp:10.200.0.2:7000'"
@@ -328,6 +341,8 @@ assert_no_tmp() {
 	[ -n "$hog" ] || fail "no memory hog under $pid"
 	rss=$(awk '/^VmRSS/ {print $2}' /proc/"$hog"/status)
 	[ "$rss" -ge $((40 * 1024)) ] || fail "memory hog RSS ${rss} kB after the migration"
+	grep -qw "$pid" "/sys/fs/cgroup$CGROUP_PATH-n2/cgroup.procs" || fail "not in node 2's cgroup"
+	[ ! -d "/sys/fs/cgroup$CGROUP_PATH" ] || fail "node 1's cgroup left"
 	frozen=$(counter)
 	wait_counter $((frozen + 3))
 	# no page server, no lazy-pages daemon left behind
@@ -335,6 +350,7 @@ assert_no_tmp() {
 	pgrep -f "criu swrk" && fail "criu swrk left"
 	assert_no_tmp
 	n2 delete --force c1
+	rmdir "/sys/fs/cgroup$CGROUP_PATH-n2" 2>/dev/null || true
 }
 
 @test "migrate --lazy-pages: the destination dying before the restart rolls back: the source runs on" {
