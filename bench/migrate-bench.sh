@@ -6,8 +6,15 @@
 # "nodes" (network namespaces joined by a veth, each with its own silo --root), in the same cgroup
 # v2 guest run (CRIU does not work on the CI host's kernel):
 #
-#   plain    silo migrate --rounds 0   stop, dump everything, transfer, restore
-#   precopy  silo migrate              pre-dump rounds while it runs, then a short final dump
+#   plain     silo migrate --rounds 0                 stop, dump everything, transfer, restore
+#   precopy   silo migrate                            pre-dump rounds while it runs, then a short
+#                                                     final dump
+#   postcopy  silo migrate --lazy-pages --rounds 0    final dump without the memory, restore,
+#                                                     run; the pages follow (criu lazy-pages)
+#
+# Node 2's receiver sees the bundle with its own cgroupsPath (a bind-mounted config.json in its
+# mount namespace): post-copy releases the source after the destination runs, and both nodes
+# share the guest's cgroup tree.
 #
 # Both over the same tcp: transport.  Run from the build dir (needs ./silo and
 # tests/payload/silo-testinit):
@@ -15,7 +22,8 @@
 #     bench/migrate-bench.sh --vm [RUNS]      (= tests/vm/run-in-guest --mem 2048 ... -- this script)
 #
 # Prints migrate's own report per run (rounds, sizes, downtime split into freeze+dump /
-# transfer / restore), the median downtime per mode and the ratio precopy/plain (target <= 0.3).
+# transfer / restore), the median downtime per mode and the ratios precopy/plain (target <= 0.3)
+# and postcopy/plain.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = --vm ]; then
@@ -62,6 +70,7 @@ cp "$TESTINIT" "$B/rootfs/silo-testinit"
 jq --arg mb "$MB" '.process.terminal = false | .root.readonly = false | .linux.cgroupsPath = "/migrate-bench"
 	| .process.args = ["/busybox", "sh", "-c", "exec </dev/null >/dev/null 2>&1; /silo-testinit memhog \($mb) pause & i=0; while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]' \
 	"$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+jq '.linux.cgroupsPath = "/migrate-bench-n2"' "$B/config.json" >"$W/config-n2.json"
 
 wait_mem() {
 	local i
@@ -79,8 +88,10 @@ one() { # MODE [migrate flags]
 	n1 run -d --bundle "$B" b </dev/null >/dev/null 2>&1
 	wait_mem
 	sleep 2 # dirtied once, now idle apart from the counter
-	nsenter --net=/run/netns/$N2 "$SILO" --root "$W/r2" migrate --listen 10.200.0.2:7000 --once \
-		</dev/null >/dev/null 2>"$W/listen.err" &
+	rm -f "$W/listen.err"
+	nsenter --net=/run/netns/$N2 unshare -m --propagation private sh -c \
+		'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$W/config-n2.json" "$B/config.json" \
+		"$SILO" --root "$W/r2" migrate --listen 10.200.0.2:7000 --once </dev/null >/dev/null 2>"$W/listen.err" &
 	local l=$! i
 	for ((i = 0; i < 100; i++)); do grep -q listening "$W/listen.err" && break; sleep 0.1; done
 	out=$(n1 migrate "$@" b tcp:10.200.0.2:7000 </dev/null)
@@ -94,9 +105,10 @@ echo "# migrate-bench: $MB MiB dirtied once + a small hot set, $RUNS run(s), $(c
 for ((r = 0; r < RUNS; r++)); do
 	one plain --rounds 0
 	one precopy
+	one postcopy --lazy-pages --rounds 0
 done
-for m in plain precopy; do
+for m in plain precopy postcopy; do
 	grep "^$m " "$W/results" | awk '{print $2}' | sort -n |
 		awk -v m="$m" '{v[NR] = $1} END { if (NR) printf "median %-7s downtime %6d ms (%d runs)\n", m, v[int((NR + 1) / 2)], NR }'
 done | tee "$W/medians"
-awk '{d[$2] = $4} END { if (d["plain"] > 0) printf "ratio precopy/plain downtime: %.2f (target <= 0.30)\n", d["precopy"] / d["plain"] }' "$W/medians"
+awk '{d[$2] = $4} END { if (d["plain"] > 0) printf "ratio precopy/plain downtime: %.2f (target <= 0.30); postcopy/plain: %.2f\n", d["precopy"] / d["plain"], d["postcopy"] / d["plain"] }' "$W/medians"

@@ -8,6 +8,8 @@
  *   prerouting (nat, dstnat) / output (nat, -100):
  *       [ip daddr H] fib daddr type local tcp dport HP dnat to C:CP     comment "<container tag>"
  *   postrouting (nat, srcnat):
+ *       ip saddr <subnet> ip daddr != <subnet> tcp flags & (syn | ack) != syn accept
+ *                                                                       comment "silo bridge <br>"
  *       ip saddr <subnet> ip daddr != <subnet> masquerade               comment "silo bridge <br>"
  *       oifname <br> ip saddr 127.0.0.0/8 masquerade                    comment "silo bridge <br>"
  *   forward (filter, 0):
@@ -285,13 +287,17 @@ char *silo_nft_bridge_rules(const char *bridge, uint32_t subnet, unsigned prefix
         silo_net_ip_str(subnet, s);
         return silo_xasprintf(
             "%s"
+            /* a TCP connection conntrack picks up mid-stream (a restored or migrated socket's
+             * first packet here) keeps its address: NAT only what starts with a SYN */
+            "%s postrouting ip saddr %s/%u ip daddr != %s/%u tcp flags & (syn | ack) != syn accept "
+            "comment \"silo bridge %s\"\n"
             "%s postrouting ip saddr %s/%u ip daddr != %s/%u masquerade comment \"silo bridge %s\"\n"
             "%s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade "
             "comment \"silo bridge %s\"\n"
             "%s forward iifname \"%s\" accept comment \"silo bridge %s\"\n"
             "%s forward oifname \"%s\" accept comment \"silo bridge %s\"\n",
-            base_chains, t, s, prefix, s, prefix, bridge, t, bridge, bridge, t, bridge, bridge, t, bridge,
-            bridge);
+            base_chains, t, s, prefix, s, prefix, bridge, t, s, prefix, s, prefix, bridge, t, bridge, bridge, t,
+            bridge, bridge, t, bridge, bridge);
 }
 
 char *silo_nft_container_rules(const char *tag, uint32_t ip, const struct silo_net_port *p, size_t n)

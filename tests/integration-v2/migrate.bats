@@ -182,6 +182,12 @@ assert_no_tmp() {
 	for ((i = 0; i < 100; i++)); do [ -s "$TESTDIR/before" ] && break; sleep 0.1; done
 	[ "$(cat "$TESTDIR/before" 2>/dev/null)" = one ] || fail "no echo before the migration"
 
+	# node 2 knows the way to the client already: the restored socket's first packet (the
+	# window probe the kernel sends when CRIU ends TCP repair) goes out through it, and
+	# conntrack picks the connection up mid-stream; the bridge's masquerade rule must leave
+	# such a connection's address alone (it NATs only what starts with a SYN), or the client
+	# answers the unknown source with a reset
+	ip -n "$N2" route add 10.201.1.0/24 via 10.201.2.2
 	listen_n2
 	migrate_n1 --tcp-established c1 tcp:10.200.0.2:7000
 	assert_success
@@ -197,12 +203,7 @@ assert_no_tmp() {
 	[ -e "$ROOT2/@net/silo0/10.99.0.2" ] || fail "no lease on node 2"
 	ip netns exec "$N2" nft list table ip silo | grep -q "dnat to 10.99.0.2:7777" || fail "no DNAT on node 2"
 
-	# the network learns the new place (both ways); the same connection goes on.  Node 2 learns
-	# the way back to the client only now: the restored socket's first packet (the window probe
-	# the kernel sends when CRIU ends TCP repair) must not create a conntrack entry on node 2 in
-	# the container's direction, which the bridge's masquerade rule would NAT (the client then
-	# answers the unknown source with a reset).  The client speaks first, as the net allows.
-	ip -n "$N2" route add 10.201.1.0/24 via 10.201.2.2
+	# the client's network learns the new place; the same connection goes on
 	ip -n "$C" route replace 10.99.0.0/16 via 10.201.2.1
 	touch "$TESTDIR/go"
 	wait "$client" || fail "client failed"

@@ -154,6 +154,10 @@ static void test_nft(void)
         ok(strstr(rules, "postrouting ip saddr 10.99.0.0/16 ip daddr != 10.99.0.0/16 masquerade comment "
                          "\"silo bridge silo0\"") != NULL,
            "subnet masquerade");
+        const char *skip = strstr(rules, "postrouting ip saddr 10.99.0.0/16 ip daddr != 10.99.0.0/16 tcp flags & "
+                                         "(syn | ack) != syn accept comment \"silo bridge silo0\"");
+        ok(skip != NULL && skip < strstr(rules, "masquerade"),
+           "TCP picked up mid-stream is not masqueraded (the rule comes first)");
         ok(strstr(rules, "postrouting oifname \"silo0\" ip saddr 127.0.0.0/8 masquerade") != NULL,
            "localhost masquerade towards the bridge");
         ok(strstr(rules, "forward iifname \"silo0\" accept") != NULL, "forward accept");
