@@ -693,12 +693,19 @@ int silo_rootfs_pivot(const struct silo_rootfs_opts *o, silo_error_t *err)
         return 0;
 }
 
-/* A directory is masked by an empty read-only tmpfs. */
-static int mask_dir(int fd)
+/*
+ * A directory is masked by an empty read-only tmpfs: one per container, the first masked dir
+ * gets it and the others a clone of that mount (*shared keeps its fd).  One superblock instead
+ * of one per dir: CRIU archives each tmpfs it dumps with tar + gzip (~0.8 s per tmpfs under TCG,
+ * at the dump and again at the restore), and mounts of one superblock are dumped as binds.
+ */
+static int mask_dir(int fd, int *shared)
 {
         char p[64];
         int fsfd, mfd, r = 0;
 
+        if (*shared >= 0) /* a clone keeps the mount flags: read-only, nosuid, nodev, noexec */
+                return silo_rootfs_bind_fd(*shared, fd, false);
         fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fsfd < 0 && errno == ENOSYS) {
                 /* FIXME: drop once 5.2 is the minimal baseline (needs /proc in the container). */
@@ -725,13 +732,16 @@ static int mask_dir(int fd)
                 return r;
         if (move_mount(mfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 r = -errno;
-        close(mfd);
+        if (r < 0)
+                close(mfd);
+        else
+                *shared = mfd; /* the attached mount: the next masked dirs clone it */
         return r;
 }
 
 static int mask_paths(int rootfd, char **paths, silo_error_t *err)
 {
-        _cleanup_close_ int nullfd = -1;
+        _cleanup_close_ int nullfd = -1, tmpfs = -1;
         size_t i;
         int r;
 
@@ -750,7 +760,7 @@ static int mask_paths(int rootfd, char **paths, silo_error_t *err)
                 if (fstat(fd, &st) < 0)
                         return silo_error_set(err, errno, "%s: fstat '%s'", ctx, paths[i]);
                 if (S_ISDIR(st.st_mode)) {
-                        r = mask_dir(fd);
+                        r = mask_dir(fd, &tmpfs);
                         if (r < 0)
                                 return silo_error_set(err, -r, "%s: mount tmpfs over '%s'", ctx, paths[i]);
                         r = silo_rootfs_reopen_mounted(rootfd, paths[i], fd, -1, ctx, NULL, err);
