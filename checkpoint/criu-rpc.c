@@ -460,7 +460,11 @@ static int converse(criu_opts *o, CriuReq *req, CriuResp **ret)
 {
         CriuResp *resp = NULL;
         int sk = -1, r, status;
-        pid_t pid = swrk_start(&sk, req->opts == NULL || req->opts->log_file == NULL);
+        /* quiet also for PRE_DUMP: after answering, swrk waits for the next round of an
+         * iterative pre-dump in the same session and says "Can't recv request" on stderr when we
+         * close instead (the request's own errors are in its log file) */
+        pid_t pid = swrk_start(&sk, req->opts == NULL || req->opts->log_file == NULL ||
+                                        req->type == CRIU_REQ_TYPE__PRE_DUMP);
         char why[sizeof(last_error) - 64];
 
         *ret = NULL;
