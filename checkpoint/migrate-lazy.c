@@ -376,7 +376,17 @@ int mig_lazy_dump_wait(struct mig_lazy *l, silo_error_t *err)
         l->commit_fd = -1;
         if (l->relay > 0) {
                 silo_error_t e = NULL;
-                if (reap(&l->relay, &none, "page relay", &e) < 0 && r == 0)
+                siginfo_t si = {0};
+                /* CRIU ended its side: the relay ends when the daemon closes; 10 s at most */
+                for (int i = 0; i < 100; i++) {
+                        si.si_pid = 0;
+                        if (waitid(P_PID, (id_t)l->relay, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid)
+                                break;
+                        usleep(100000);
+                }
+                if (si.si_pid == 0)
+                        kill(l->relay, SIGKILL);
+                if (reap(&l->relay, &none, "page relay", &e) < 0 && r == 0 && si.si_pid)
                         r = silo_error_set(err, 0, "%s", e->msg);
                 silo_error_free(&e);
         }
