@@ -27,11 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -571,23 +568,6 @@ static int notify_cb(char *action, criu_notify_arg_t na)
         return 0;
 }
 
-/* In a fresh netns: `ip link set lo up` (what create's init does for a new netns). */
-static int loopback_up(void)
-{
-        struct ifreq ifr = {0};
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
-
-        if (fd < 0)
-                return -1;
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-                ifr.ifr_flags |= IFF_UP;
-                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-        }
-        close(fd);
-        return r;
-}
-
 /*
  * A fresh network namespace for the restored tree, held by a short-lived child until its fd is
  * open.  Silo's bridge wiring (network_attach) needs a pid in that namespace: the holder is it.
@@ -609,7 +589,8 @@ static int netns_holder(pid_t *ret_pid, int *ret_fd, silo_error_t *err)
         if (pid == 0) {
                 close(p[0]);
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-                b = unshare(CLONE_NEWNET) == 0 && loopback_up() == 0 ? 'y' : 'n';
+                /* lo up: what create's init does for a new netns */
+                b = unshare(CLONE_NEWNET) == 0 && silo_loopback_up() == 0 ? 'y' : 'n';
                 (void)!write(p[1], &b, 1);
                 for (;;)
                         pause();
