@@ -95,15 +95,12 @@ char *ckpt_network_json(struct silo_container *c)
 
 int ckpt_export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
 {
-        _cleanup_free_ char *spec = NULL, *net = NULL;
+        _cleanup_free_ char *spec = NULL, *cfg = NULL, *net = NULL;
         const char *image = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_NAME);
         const char *dir = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_DIR);
-        struct silo_ckpt_meta m = {0};
-        struct silo_buf b = {0};
-        char now[64];
-        int r;
+        struct silo_ckpt_meta m;
+        int r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
 
-        r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
         if (r < 0)
                 return r;
         if (dir) { /* the overlay's upper dir, OCI whiteout form (`image diff`), + deleted.files */
@@ -111,27 +108,11 @@ int ckpt_export_archive(struct silo_container *c, const struct silo_criu_opts *o
                 if (r < 0)
                         return silo_error_wrap(err, "--export: rootfs changes");
         }
-        silo_rfc3339_now(now, sizeof(now));
-        silo_buf_puts(&b, "{\"id\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"name\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"runtime\":\"silo\",\"runtimeVersion\":\"" SILO_VERSION "\",\"bundle\":");
-        silo_json_str(&b, c->state->bundle);
-        silo_buf_puts(&b, ",\"rootfsImageName\":");
-        silo_json_str(&b, image ? image : "");
-        silo_buf_puts(&b, ",\"createdTime\":");
-        silo_json_str(&b, c->state->created);
-        silo_buf_puts(&b, ",\"checkpointedTime\":");
-        silo_json_str(&b, now);
-        silo_buf_puts(&b, "}\n");
+        /* checkpointedTime: now, once the images and the rootfs changes are complete */
+        cfg = silo_ckpt_config_json(c->id, NULL, c->state->bundle, image ? image : "", c->state->created);
         net = ckpt_network_json(c);
-        m.spec_json = spec;
-        m.config_json = b.data;
-        m.network_json = net;
-        r = silo_ckpt_export(o->image_path, &m, o->export_path, err);
-        silo_buf_free(&b);
-        return r;
+        m = (struct silo_ckpt_meta){.spec_json = spec, .config_json = cfg, .network_json = net};
+        return silo_ckpt_export(o->image_path, &m, o->export_path, err);
 }
 
 /* ---- restore --import --------------------------------------------------------------------- */
