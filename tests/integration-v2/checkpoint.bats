@@ -137,8 +137,9 @@ assert_cg_file() {
 	silo delete c1
 	assert_success
 
-	# the init is killed while CRIU dumps: the dump fails (or completes first), the container's
-	# state stays until `delete`, and nothing leaks
+	# the init is killed while CRIU dumps: the dump fails (or completes first, or, on a loaded
+	# host, the kill lands before the dump starts: refused as stopped), the container's state
+	# stays until `delete`, and nothing leaks
 	snapshot_host
 	run_detached c2
 	wait_counter 2
@@ -149,7 +150,8 @@ assert_cg_file() {
 	silo checkpoint --image-path "$TESTDIR/img-k" c2
 	wait "$killer" # not a bare `wait`: bats runs its own background watchdog
 	if [ "$status" -ne 0 ]; then
-		assert_output --partial "criu dump failed"
+		[[ $output == *"criu dump failed"* || $output == *"cannot be checkpointed in stopped state"* ]] ||
+			fail "checkpoint of a killed init: $output"
 		silo state c2
 		assert_success
 		silo delete --force c2
