@@ -11,42 +11,23 @@
 # the median per runtime:  RUNTIME  dump_s  restore_s  total_s.  Images go to the guest's tmpfs.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=ckpt-bench
+. "$SRC/bench/guest-common.sh"
 if [ "${1:-}" = --vm ]; then
 	shift
-	exec "$SRC/tests/vm/run-in-guest" --mem "${SILO_VM_MEM:-2048}" --timeout 1800 --share-rw "$PWD" \
-		--env "CKPT_BENCH_LOGS=${CKPT_BENCH_LOGS:-}" --env "SILO_BIN=${SILO_BIN:-$PWD/silo}" --env "SILO_TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}" \
-		-- "$SRC/bench/ckpt-bench.sh" "$@"
+	guest_reexec "$SRC/bench/ckpt-bench.sh" --env "CKPT_BENCH_LOGS=${CKPT_BENCH_LOGS:-}" -- "$@"
 fi
 RUNS=${1:-3}
 MB=${CKPT_BENCH_MB:-256}
 SILO=${SILO_BIN:-$PWD/silo}
 TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}
 RUNC=$(command -v runc || true)
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { echo "ckpt-bench: needs cgroup v2 (run it with --vm)" >&2; exit 2; }
-criu check >/dev/null 2>&1 || { echo "ckpt-bench: criu check fails here" >&2; exit 2; }
+guest_check
 
 W=$(mktemp -d /tmp/ckpt-bench.XXXXXX)
 trap 'for r in silo runc; do "$SILO" --root "$W/root-silo" delete -f b 2>/dev/null; [ -z "$RUNC" ] || "$RUNC" --root "$W/root-runc" delete -f b 2>/dev/null; done; rm -rf "$W"' EXIT
 B=$W/bundle
-mkdir -p "$B/rootfs"/{proc,sys,dev,tmp,etc}
-cp /bin/busybox "$B/rootfs/busybox"
-cp "$TESTINIT" "$B/rootfs/silo-testinit"
-(cd "$B" && "$SILO" spec)
-jq --arg mb "$MB" '.process.terminal = false | .root.readonly = false |
-	.process.args = ["/busybox", "sh", "-c", "exec </dev/null >/dev/null 2>&1; exec /silo-testinit memhog \($mb) pause"]' \
-	"$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-
-now() { date +%s.%N; }
-# wait until the payload touched its memory (memory.current of the container's cgroup)
-wait_mem() {
-	local cg=$1 i
-	for ((i = 0; i < 600; i++)); do
-		[ "$(cat "/sys/fs/cgroup$cg/memory.current" 2>/dev/null || echo 0)" -ge $((MB * 1024 * 1024)) ] && return 0
-		sleep 0.1
-	done
-	echo "ckpt-bench: payload never reached $MB MiB" >&2
-	return 1
-}
+memhog_bundle "$B"
 
 one() { # RUNTIME_NAME BIN
 	local name=$1 bin=$2 root=$W/root-$1 cg=/ckpt-bench-$1 t0 t1 t2

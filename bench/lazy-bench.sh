@@ -14,43 +14,26 @@
 #         source's checkpoint returned, i.e. the last page was fetched.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=lazy-bench
+. "$SRC/bench/guest-common.sh"
 if [ "${1:-}" = --vm ]; then
 	shift
-	exec "$SRC/tests/vm/run-in-guest" --mem "${SILO_VM_MEM:-2048}" --timeout 1800 --share-rw "$PWD" \
-		--env "SILO_BIN=${SILO_BIN:-$PWD/silo}" --env "SILO_TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}" \
-		-- "$SRC/bench/lazy-bench.sh" "$@"
+	guest_reexec "$SRC/bench/lazy-bench.sh" -- "$@"
 fi
 RUNS=${1:-3}
 MB=${CKPT_BENCH_MB:-256}
 SILO=${SILO_BIN:-$PWD/silo}
 TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}
 PORT=27391
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || { echo "lazy-bench: needs cgroup v2 (run it with --vm)" >&2; exit 2; }
-criu check >/dev/null 2>&1 || { echo "lazy-bench: criu check fails here" >&2; exit 2; }
+guest_check
 
 W=$(mktemp -d /tmp/lazy-bench.XXXXXX)
 R=$W/root
 trap '"$SILO" --root "$R" delete -f a 2>/dev/null; "$SILO" --root "$R" delete -f b 2>/dev/null; rm -rf "$W"' EXIT
 B=$W/bundle
-mkdir -p "$B/rootfs"/{proc,sys,dev,tmp,etc}
-cp /bin/busybox "$B/rootfs/busybox"
-cp "$TESTINIT" "$B/rootfs/silo-testinit"
-(cd "$B" && "$SILO" spec)
-jq --arg mb "$MB" '.process.terminal = false | .root.readonly = false |
-	.process.args = ["/busybox", "sh", "-c", "exec </dev/null >/dev/null 2>&1; exec /silo-testinit memhog \($mb) pause"]' \
-	"$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+memhog_bundle "$B"
 
-now() { date +%s.%N; }
 cg() { jq --arg cg "$1" '.linux.cgroupsPath = $cg' "$B/config.json" >"$B/c" && cp "$B/c" "$B/config.json"; }
-wait_mem() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		[ "$(cat "/sys/fs/cgroup$1/memory.current" 2>/dev/null || echo 0)" -ge $((MB * 1024 * 1024)) ] && return 0
-		sleep 0.1
-	done
-	echo "lazy-bench: payload never reached $MB MiB" >&2
-	return 1
-}
 
 full() {
 	local t0 t1 t2

@@ -191,6 +191,36 @@ out:
         return r;
 }
 
+char *silo_ckpt_config_json(const char *id, const char *sandbox, const char *bundle, const char *image,
+                            const char *created)
+{
+        struct silo_buf b = {0};
+        char now[64];
+
+        silo_rfc3339_now(now, sizeof(now));
+        silo_buf_puts(&b, "{\"id\":");
+        silo_json_str(&b, id);
+        silo_buf_puts(&b, ",\"name\":");
+        silo_json_str(&b, id);
+        silo_buf_puts(&b, ",\"runtime\":\"silo\",\"runtimeVersion\":\"" SILO_VERSION "\"");
+        if (sandbox) {
+                silo_buf_puts(&b, ",\"sandbox\":");
+                silo_json_str(&b, sandbox);
+        }
+        silo_buf_puts(&b, ",\"bundle\":");
+        silo_json_str(&b, bundle);
+        if (image) {
+                silo_buf_puts(&b, ",\"rootfsImageName\":");
+                silo_json_str(&b, image);
+        }
+        silo_buf_puts(&b, ",\"createdTime\":");
+        silo_json_str(&b, created);
+        silo_buf_puts(&b, ",\"checkpointedTime\":");
+        silo_json_str(&b, now);
+        silo_buf_puts(&b, "}\n");
+        return b.data;
+}
+
 /* Names an archive may carry; anything else is refused. */
 static bool name_allowed(const char *p)
 {

@@ -15,6 +15,11 @@ struct silo_ckpt_meta {
  * beside and renamed into place). */
 int silo_ckpt_export(const char *image_dir, const struct silo_ckpt_meta *m, const char *out,
                      silo_error_t *err);
+/* config.dump, one JSON line with podman's names: id (also as name), runtime, sandbox (NULL: none;
+ * "vm" marks a VM snapshot), bundle, rootfsImageName (NULL: none), createdTime and
+ * checkpointedTime (now); allocated. */
+char *silo_ckpt_config_json(const char *id, const char *sandbox, const char *bundle, const char *image,
+                            const char *created);
 /* Read the archive in ("-" = stdin) into the empty directory dirfd (checkpoint/, spec.dump, ...).
  * On failure the caller removes dirfd's contents. */
 int silo_ckpt_import(const char *in, int dirfd, silo_error_t *err);

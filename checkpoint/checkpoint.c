@@ -2,7 +2,8 @@
 /*
  * checkpoint / restore through CRIU's RPC (silo-criu.so, dlopen()ed: criu-dl.h).  See
  * checkpoint.h for what silo adds to CRIU; runc's libcontainer/criu_linux.go is the behaviour
- * followed.
+ * followed.  The records kept besides CRIU's images (network.status, the --export archive and
+ * --import) are in import.c; what both files share is in checkpoint-internal.h.
  *
  * Invariants:
  *   - nothing is dumped unless the container is running or paused, and the container is only
@@ -26,24 +27,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <net/if.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "archive.h"
 #include "checkpoint.h"
+#include "checkpoint-internal.h"
 #include "criu-dl.h"
 #include "../cgroups/cgroup.h"
 #include "../image/image.h"
-#include "../image/json.h"
-#include "../netns/netns.h"
 #include "../runtime/fault.h"
 #include "../runtime/log.h"
 #include "../runtime/network.h"
@@ -118,6 +113,34 @@ static bool netns_silo_bridge(const struct silo_spec *spec)
         const char *net = silo_spec_annotation(spec, "run.silo.network");
 
         return ns && ns->path == NULL && net && strcmp(net, "bridge") == 0;
+}
+
+/* A private directory under the state root ("@..." is never a container id). */
+char *ckpt_state_tmpdir(const struct silo_context *ctx, const char *what, const char *id, silo_error_t *err)
+{
+        char *t;
+        int fd;
+
+        if (mkdir_p(ctx->root, 0711, err) < 0)
+                return NULL;
+        t = silo_xasprintf("%s/@%s-%s-XXXXXX", ctx->root, what, id);
+        if (mkdtemp(t) == NULL) {
+                silo_error_set(err, errno, "mkdtemp '%s'", t);
+                free(t);
+                return NULL;
+        }
+        /* held (never closed) until this process exits: a SIGKILLed silo's dir is then unlocked
+         * and `delete --force ID` removes it (silo_ckpt_reclaim_tmp) */
+        fd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                silo_error_set(err, errno, "lock '%s'", t);
+                if (fd >= 0)
+                        close(fd);
+                rmdir(t);
+                free(t);
+                return NULL;
+        }
+        return t;
 }
 
 #ifdef HAVE_CRIU
@@ -379,103 +402,6 @@ static int add_external_ns(criu_opts *co, pid_t pid, const char *ns, const char 
         return 0;
 }
 
-/* The leased address of a bridge container, from its state dir's "network" file. */
-static int ip_of(struct silo_container *c, uint32_t *ret)
-{
-        _cleanup_free_ char *buf = NULL;
-        const char *p;
-        struct in_addr a;
-        char ip[16];
-
-        if (silo_read_file_at(c->dirfd, "network", 4096, &buf, NULL, NULL) < 0)
-                return -ENOENT;
-        p = strstr(buf, "ip=");
-        if (p == NULL || sscanf(p + 3, "%15[0-9.]", ip) != 1 || inet_pton(AF_INET, ip, &a) != 1)
-                return -ENOENT;
-        *ret = ntohl(a.s_addr);
-        return 0;
-}
-
-/* network.status: silo's attachment ("network" file of the state dir: bridge, ip), the MAC
- * (derived from the ip, netns.h) and published ports.  Restore leases the same ip from it. */
-static char *network_json(struct silo_container *c)
-{
-        _cleanup_free_ char *buf = NULL;
-        uint32_t ip;
-        const char *ports = silo_spec_annotation(c->spec, "run.silo.ports");
-        struct silo_buf b = {0};
-        char *save = NULL;
-
-        if (silo_read_file_at(c->dirfd, "network", 4096, &buf, NULL, NULL) < 0)
-                return NULL;
-        silo_buf_putc(&b, '{');
-        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '=');
-                if (eq == NULL)
-                        continue;
-                *eq = '\0';
-                silo_json_str(&b, line);
-                silo_buf_putc(&b, ':');
-                silo_json_str(&b, eq + 1);
-                silo_buf_putc(&b, ',');
-        }
-        if (ip_of(c, &ip) == 0) {
-                uint8_t mac[6];
-                char m[18];
-                silo_net_mac(ip, mac);
-                snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                         mac[4], mac[5]);
-                silo_buf_puts(&b, "\"mac\":");
-                silo_json_str(&b, m);
-                silo_buf_putc(&b, ',');
-        }
-        silo_buf_puts(&b, "\"ports\":");
-        silo_json_str(&b, ports ? ports : "");
-        silo_buf_putc(&b, '}');
-        return b.data;
-}
-
-static int export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
-{
-        _cleanup_free_ char *spec = NULL, *net = NULL;
-        const char *image = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_NAME);
-        const char *dir = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_DIR);
-        struct silo_ckpt_meta m = {0};
-        struct silo_buf b = {0};
-        char now[64];
-        int r;
-
-        r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
-        if (r < 0)
-                return r;
-        if (dir) { /* the overlay's upper dir, OCI whiteout form (`image diff`), + deleted.files */
-                r = silo_ckpt_rootfs_export(dir, o->image_path, err);
-                if (r < 0)
-                        return silo_error_wrap(err, "--export: rootfs changes");
-        }
-        silo_rfc3339_now(now, sizeof(now));
-        silo_buf_puts(&b, "{\"id\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"name\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"runtime\":\"silo\",\"runtimeVersion\":\"" SILO_VERSION "\",\"bundle\":");
-        silo_json_str(&b, c->state->bundle);
-        silo_buf_puts(&b, ",\"rootfsImageName\":");
-        silo_json_str(&b, image ? image : "");
-        silo_buf_puts(&b, ",\"createdTime\":");
-        silo_json_str(&b, c->state->created);
-        silo_buf_puts(&b, ",\"checkpointedTime\":");
-        silo_json_str(&b, now);
-        silo_buf_puts(&b, "}\n");
-        net = network_json(c);
-        m.spec_json = spec;
-        m.config_json = b.data;
-        m.network_json = net;
-        r = silo_ckpt_export(o->image_path, &m, o->export_path, err);
-        silo_buf_free(&b);
-        return r;
-}
-
 static int dump_fn(struct silo_container *c, const char *status, void *data, silo_error_t *err)
 {
         const struct silo_criu_opts *o = ((struct dump_ctx *)data)->o;
@@ -566,14 +492,14 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         ((struct dump_ctx *)data)->dumped = true;
         if (!o->pre_dump && netns_silo_bridge(c->spec)) {
                 /* the same-node restore keeps the address from here (an archive carries its own) */
-                _cleanup_free_ char *net = network_json(c);
+                _cleanup_free_ char *net = ckpt_network_json(c);
                 if (net &&
                     (r = silo_write_file_atomic_at(imgfd, "network.status", net, strlen(net), 0600, err)) < 0)
                         goto out;
         }
         SILO_FAULT_POINT("checkpoint.after-dump"); /* images complete, state not yet removed */
         if (o->export_path) {
-                r = export_archive(c, o, err);
+                r = ckpt_export_archive(c, o, err);
                 if (r < 0)
                         goto out;
         }
@@ -582,34 +508,6 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
 out:
         CR(criu_local_free_opts)(co);
         return r;
-}
-
-/* A private directory under the state root ("@..." is never a container id). */
-static char *state_tmpdir(const struct silo_context *ctx, const char *what, const char *id, silo_error_t *err)
-{
-        char *t;
-        int fd;
-
-        if (mkdir_p(ctx->root, 0711, err) < 0)
-                return NULL;
-        t = silo_xasprintf("%s/@%s-%s-XXXXXX", ctx->root, what, id);
-        if (mkdtemp(t) == NULL) {
-                silo_error_set(err, errno, "mkdtemp '%s'", t);
-                free(t);
-                return NULL;
-        }
-        /* held (never closed) until this process exits: a SIGKILLed silo's dir is then unlocked
-         * and `delete --force ID` removes it (silo_ckpt_reclaim_tmp) */
-        fd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-                silo_error_set(err, errno, "lock '%s'", t);
-                if (fd >= 0)
-                        close(fd);
-                rmdir(t);
-                free(t);
-                return NULL;
-        }
-        return t;
 }
 
 int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err)
@@ -639,7 +537,7 @@ int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts 
                 if (!silo_id_valid(o->id))
                         return silo_error_set(err, 0, "invalid container ID format: '%s'",
                                               o->id ? o->id : "");
-                tmp = state_tmpdir(ctx, "ckpt", o->id, err);
+                tmp = ckpt_state_tmpdir(ctx, "ckpt", o->id, err);
                 if (tmp == NULL)
                         return silo_error_ret(*err);
                 oo.image_path = tmp;
@@ -670,23 +568,6 @@ static int notify_cb(char *action, criu_notify_arg_t na)
         return 0;
 }
 
-/* In a fresh netns: `ip link set lo up` (what create's init does for a new netns). */
-static int loopback_up(void)
-{
-        struct ifreq ifr = {0};
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
-
-        if (fd < 0)
-                return -1;
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-                ifr.ifr_flags |= IFF_UP;
-                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-        }
-        close(fd);
-        return r;
-}
-
 /*
  * A fresh network namespace for the restored tree, held by a short-lived child until its fd is
  * open.  Silo's bridge wiring (network_attach) needs a pid in that namespace: the holder is it.
@@ -708,7 +589,8 @@ static int netns_holder(pid_t *ret_pid, int *ret_fd, silo_error_t *err)
         if (pid == 0) {
                 close(p[0]);
                 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-                b = unshare(CLONE_NEWNET) == 0 && loopback_up() == 0 ? 'y' : 'n';
+                /* lo up: what create's init does for a new netns */
+                b = unshare(CLONE_NEWNET) == 0 && silo_loopback_up() == 0 ? 'y' : 'n';
                 (void)!write(p[1], &b, 1);
                 for (;;)
                         pause();
@@ -975,139 +857,6 @@ out:
         return r < 0 ? r : 0;
 }
 
-/*
- * An image container's rootfs at --import.  Same node, same id: its container dir is still there
- * (checkpoint keeps it) and already holds the changes.  Otherwise the dir is made here from the
- * image in this node's data root, the config's image dir annotation pointing to it, and the
- * archived changes (rootfs-diff.tar, deleted.files) go into its fresh upper dir before CRIU runs.
- * The dir is removed again on failure here; later, restore's rollback removes it (delete hook).
- */
-static int import_image_dir(const struct silo_context *ctx, const struct silo_criu_opts *o,
-                            const struct silo_spec *spec, const char *spec_json, int srcfd, char **ret_bundle,
-                            bool *ret_made, silo_error_t *err)
-{
-        const char *dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
-        const char *image = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME);
-        const char *base = strrchr(dir, '/');
-        _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir), *json = NULL, *newdir = NULL;
-        const char *data = o->data_root ? o->data_root : silo_data_root_default();
-        struct silo_spec *nspec = NULL;
-        struct silo_store s = {.dirfd = -1, .gc_lock = -1};
-        int r;
-
-        if (base && strcmp(base + 1, o->id) == 0 && access(cfg, F_OK) == 0) {
-                *ret_bundle = silo_xstrdup(dir);
-                return 0;
-        }
-        if (image == NULL || *image == '\0')
-                return silo_error_set(err, EINVAL, "--import: the archive's config names no image (annotation '%s')",
-                                      SILO_ANNOT_IMAGE_NAME);
-        r = silo_store_open(&s, data, false, err);
-        if (r == 0 && flock(s.gc_lock, LOCK_SH) < 0) /* prune must not take the layers meanwhile */
-                r = silo_error_set(err, errno, "lock '%s/gc.lock'", data);
-        if (r < 0) {
-                silo_store_close(&s);
-                return silo_error_wrap(err, "--import: the container ran from image '%s', but there is no image "
-                                            "store at '%s' (import the image first)", image, data);
-        }
-        newdir = silo_xasprintf("%s/containers/%s", s.root, o->id);
-        json = silo_ckpt_spec_set_image_dir(spec_json, newdir, err);
-        if (json == NULL) {
-                silo_store_close(&s);
-                return silo_error_ret(*err);
-        }
-        free(newdir);
-        newdir = NULL;
-        r = silo_image_container_dir_create(&s, image, o->id, ctx->root, json, &newdir, err);
-        silo_store_close(&s);
-        if (r < 0)
-                return silo_error_wrap(err, "--import: the container ran from image '%s'%s", image,
-                                       r == -ENOENT ? " (import it into this node's data root first)" : "");
-        r = silo_spec_parse(json, strlen(json), &nspec, err);
-        if (r == 0)
-                r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, o->id, err);
-        silo_spec_free(nspec);
-        if (r < 0) {
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(newdir, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
-                return r;
-        }
-        *ret_bundle = TAKE_PTR(newdir);
-        *ret_made = true;
-        return 0;
-}
-
-/*
- * --import: unpack into a private dir under the state root; the images are restored from its
- * checkpoint/.  A container that ran from an image restores from its image dir when this node
- * has it (same node: checkpoint keeps it); a plain bundle is expected at --bundle.
- */
-static int import_archive(const struct silo_context *ctx, const struct silo_criu_opts *o, char **ret_tmp,
-                          char **ret_bundle, bool *ret_made, silo_error_t *err)
-{
-        _cleanup_free_ char *tmp = NULL, *buf = NULL;
-        _cleanup_close_ int dirfd = -1;
-        struct silo_spec *spec = NULL;
-        const char *dir;
-        size_t len;
-        int r;
-
-        if (!silo_id_valid(o->id))
-                return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
-        tmp = state_tmpdir(ctx, "import", o->id, err);
-        if (tmp == NULL)
-                return silo_error_ret(*err);
-        dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = dirfd < 0 ? silo_error_set(err, errno, "'%s'", tmp)
-                      : silo_ckpt_import(o->import_path, dirfd, err);
-        if (r == 0)
-                r = silo_read_file_at(dirfd, "spec.dump", 16 << 20, &buf, &len, err);
-        if (r == 0)
-                r = silo_spec_parse(buf, len, &spec, err);
-        if (r < 0) {
-                silo_rm_rf_at(AT_FDCWD, tmp);
-                return r;
-        }
-        dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
-        *ret_bundle = NULL;
-        if (dir) {
-                r = import_image_dir(ctx, o, spec, buf, dirfd, ret_bundle, ret_made, err);
-                if (r < 0) {
-                        silo_spec_free(spec);
-                        silo_rm_rf_at(AT_FDCWD, tmp);
-                        return r;
-                }
-        }
-        silo_spec_free(spec);
-        *ret_tmp = TAKE_PTR(tmp);
-        return 0;
-}
-
-/* The address the container had (network.status of the archive or of the image dir): a bridge
- * container is restored on it, so established connections and clients keep working. */
-static int recorded_ip(const char *dir, char **ret, silo_error_t *err)
-{
-        _cleanup_free_ char *path = silo_xasprintf("%s/network.status", dir), *buf = NULL;
-        yajl_val v = NULL;
-        const char *ip;
-        int r;
-
-        *ret = NULL;
-        if (silo_read_file_at(AT_FDCWD, path, 1 << 16, &buf, NULL, NULL) < 0)
-                return 0; /* not a bridge container, or made before silo recorded it */
-        r = silo_json_parse(path, buf, &v, err);
-        if (r < 0)
-                return r;
-        ip = silo_json_string(v, "ip", NULL);
-        if (ip && *ip)
-                *ret = silo_xstrdup(ip);
-        yajl_tree_free(v);
-        return 0;
-}
-
 int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
                  silo_error_t *err)
 {
@@ -1125,7 +874,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         if (r == 0 && o->lazy_pages)
                 r = need_lazy_pages(err);
         if (r == 0 && o->import_path) {
-                r = import_archive(ctx, o, &tmp, &bundle, &made, err);
+                r = ckpt_import_archive(ctx, o, &tmp, &bundle, &made, err);
                 if (r == 0) {
                         oo.image_path = img = silo_xasprintf("%s/checkpoint", tmp);
                         if (oo.work_path == NULL)
@@ -1141,7 +890,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                 return r;
         }
         if (r == 0 && !o->ignore_static_ip)
-                r = recorded_ip(tmp ? tmp : oo.image_path, &ip, err);
+                r = ckpt_recorded_ip(tmp ? tmp : oo.image_path, &ip, err);
         if (r < 0) {
                 if (tmp)
                         silo_rm_rf_at(AT_FDCWD, tmp);

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -420,4 +422,22 @@ bool silo_id_valid(const char *id)
                         return false;
         }
         return n <= 1024;
+}
+
+int silo_loopback_up(void)
+{
+        struct ifreq ifr = {0};
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1, e;
+
+        if (fd < 0)
+                return -1;
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+                ifr.ifr_flags |= IFF_UP;
+                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+        }
+        e = errno;
+        close(fd);
+        errno = e;
+        return r;
 }

@@ -119,6 +119,10 @@ unsigned long long silo_proc_start_time(pid_t pid);
 /* True when pid exists, is not a zombie and (if start_time != 0) has that start time. */
 bool silo_proc_alive(pid_t pid, unsigned long long start_time);
 
+/* `ip link set lo up` in the caller's network namespace (a fresh one, where lo starts down):
+ * 0, or -1 with errno.  Only ioctls on a socket: usable in a forked child. */
+int silo_loopback_up(void);
+
 /* Container ID check (runc): non-empty, [A-Za-z0-9_+.-], not "." or "..", at most 1024 bytes. */
 bool silo_id_valid(const char *id);
 

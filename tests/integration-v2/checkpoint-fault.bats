@@ -109,10 +109,7 @@ no_tmp_left() {
 	silo delete --force c1
 	assert_success
 	sleep 0.3
-	local m
-	m=$(counter)
-	sleep 0.5
-	[ "$(counter)" = "$m" ] || fail "the restored tree still runs after delete --force"
+	counter_still "the restored tree still runs after delete --force"
 	no_tmp_left
 	check_no_leaks
 	# restore.after-cgroup in the guest too (before CRIU): the same

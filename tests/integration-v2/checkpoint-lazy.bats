@@ -4,25 +4,17 @@
 # the clear errors of the lazy flags.  In the cgroup v2 guest (CRIU 3.17 fails on the CI host's
 # kernel), on its loopback only; every test skips unless `criu check` passes.
 #
-# The payload is checkpoint.bats' busybox counter writing /tmp/c of the rootfs.
+# The payload is checkpoint-common.bash's busybox counter, with memory and pids limits.
 
 load ../integration/helpers
-
-criu_ok() {
-	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || skip "test requires unified cgroup v2"
-	command -v criu >/dev/null || skip "test requires criu"
-	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel"
-}
+load checkpoint-common
 
 setup() {
 	requires root
 	criu_ok
-	setup_bundle
-	cp /bin/busybox "$BUNDLE/rootfs/busybox"
-	update_config '.process.args = ["/busybox", "sh", "-c",
-		"exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]
-		| .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 32}}'
-	IMG=$TESTDIR/img
+	setup_counter
+	counter_limits
+	COUNTER_TRIES=300 # restores from a page server are slower to resume
 	# a port of its own per test run (the guest's loopback only)
 	PORT=$((27000 + ($$ + ${BATS_TEST_NUMBER:-0}) % 1000))
 }
@@ -32,17 +24,6 @@ teardown() {
 	[ -z "${AUX_PID:-}" ] || { kill -9 "$AUX_PID" 2>/dev/null; wait "$AUX_PID" 2>/dev/null; } || true
 	teardown_bundle
 	[ ! -d "/sys/fs/cgroup${CGROUP_PATH}-lazy" ] || rmdir "/sys/fs/cgroup${CGROUP_PATH}-lazy" || true
-}
-
-counter() { cat "$BUNDLE/rootfs/tmp/c" 2>/dev/null || echo 0; }
-
-wait_counter() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(counter)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "counter stuck at $(counter), wanted $1"
 }
 
 @test "checkpoint --lazy-pages --page-server --status-fd, restore --lazy-pages: the counter goes on elsewhere" {

@@ -4,12 +4,11 @@
 # applied into a new overlay upper dir before CRIU runs (issue 6).  Guest only, as checkpoint.bats.
 
 load ../integration/helpers
+load checkpoint-common
 
 setup() {
 	requires root
-	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || skip "test requires unified cgroup v2"
-	command -v criu >/dev/null || skip "test requires criu"
-	criu check >/dev/null 2>&1 || skip "criu check fails on this kernel"
+	criu_ok
 	setup_bundle
 	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$TESTDIR/bb.tar" bb:1 >/dev/null ||
 		skip "cannot build the busybox image"
@@ -44,16 +43,9 @@ import_image() {
 	assert_success
 }
 
-# counter DIR: the payload's counter in container dir DIR's upper dir
-counter() { cat "$1/upper/tmp/c" 2>/dev/null || echo 0; }
-wait_counter() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(counter "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "counter in $1 stuck at $(counter "$1"), wanted $2"
-}
+# counter DIR / wait_counter DIR N: the payload's counter in container dir DIR's upper dir
+counter() { counter_at "$1/upper/tmp/c"; }
+wait_counter() { wait_counter_at "$1/upper/tmp/c" "$2"; }
 
 # run_image_ctr: c1 from bb:1 on node a, with a file written and a lower-layer file deleted
 run_image_ctr() {

@@ -13,14 +13,12 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,22 +33,6 @@ int main(void)
         skip_all("built without CRIU support");
 }
 #else
-static int lo_up(void)
-{
-        struct ifreq ifr = {0};
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
-
-        if (fd < 0)
-                return -1;
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-                ifr.ifr_flags |= IFF_UP;
-                r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-        }
-        close(fd);
-        return r;
-}
-
 int main(void)
 {
         char exe[PATH_MAX], plugin[PATH_MAX + 32], dir[] = "/tmp/silo-criu-rpc-XXXXXX";
@@ -72,7 +54,7 @@ int main(void)
         silo_criu_plugin_path = plugin;
         if (access(plugin, R_OK) < 0 || !silo_criu_available())
                 skip_all("silo-criu.so or criu not installed");
-        if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+        if (unshare(CLONE_NEWNET) < 0 || silo_loopback_up() < 0)
                 skip_all("cannot make a network namespace");
 
         r = silo_criu_dl_load(&err);
