@@ -435,6 +435,11 @@ static char *network_json(struct silo_container *c)
         return b.data;
 }
 
+char *silo_ckpt_network_status(struct silo_container *c) /* the vm sandbox's snapshot records it too */
+{
+        return network_json(c);
+}
+
 static int export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
 {
         _cleanup_free_ char *spec = NULL, *net = NULL;
@@ -1118,8 +1123,9 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         int r = check_opts(o, err);
 
         *ret_status = 0;
-        if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox */
-                return silo_vm_restore(ctx, o, ret_status, err);
+        if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox, its address */
+                return o->ignore_static_ip || (r = recorded_ip(o->image_path, &ip, err)) == 0
+                           ? silo_vm_restore(ctx, o, ip, ret_status, err) : r;
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r == 0 && o->lazy_pages)
@@ -1135,7 +1141,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                 }
         }
         if (r == 0 && silo_vm_snapshot_in(oo.image_path)) { /* an imported VM snapshot */
-                r = silo_vm_restore(ctx, &oo, ret_status, err);
+                if (o->ignore_static_ip || (r = recorded_ip(tmp ? tmp : oo.image_path, &ip, err)) == 0)
+                        r = silo_vm_restore(ctx, &oo, ip, ret_status, err);
                 if (tmp)
                         silo_rm_rf_at(AT_FDCWD, tmp);
                 return r;
@@ -1172,6 +1179,12 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
 }
 
 #else /* !HAVE_CRIU */
+
+char *silo_ckpt_network_status(struct silo_container *c)
+{
+        (void)c;
+        return NULL;
+}
 
 int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err)
 {

@@ -210,7 +210,7 @@ static void build_config(const struct silo_container *c, const struct vm_plan *p
 /* ---- host pieces -------------------------------------------------------------------------- */
 
 /* Next to the silo binary (build tree: vm/silo-vm-agent), else the installed one. */
-static char *agent_path(void)
+char *silo_vm_agent_path(void)
 {
         const char *e = getenv("SILO_VM_AGENT");
         char self[4096];
@@ -474,7 +474,7 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
 int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
 {
         const struct silo_create_opts *o = c->opts;
-        _cleanup_free_ char *agent = agent_path();
+        _cleanup_free_ char *agent = silo_vm_agent_path();
         const char *data_root = o && o->data_root ? o->data_root : silo_data_root_default();
         int r;
 
@@ -638,6 +638,24 @@ out:
         return r;
 }
 
+int silo_vm_network_prepare(struct silo_container *c, silo_error_t *err)
+{
+        const char *net = annotation(c->spec, "run.silo.network");
+        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
+
+        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
+                return silo_error_set(err, 0,
+                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                      "sandbox (bridge or none)",
+                                      net);
+        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
+         * that IP: sandbox-vm-net.c; restore/migrate ask for the recorded one, opts->net_ip); a
+         * netns by path keeps slirp */
+        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path))
+                return silo_network_prepare(c, err);
+        return 0;
+}
+
 int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 {
         struct vm_plan p;
@@ -646,20 +664,9 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
-        const char *net = annotation(c->spec, "run.silo.network");
-        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
-                return silo_error_set(err, 0,
-                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
-                                      "sandbox (bridge or none)",
-                                      net);
-        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
-         * that IP: sandbox-vm-net.c); a netns by path keeps slirp */
-        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
-        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path)) {
-                r = silo_network_prepare(c, err);
-                if (r < 0)
-                        return r;
-        }
+        r = silo_vm_network_prepare(c, err);
+        if (r < 0)
+                return r;
         r = silo_vm_plan(c, &p, err);
         if (r < 0)
                 goto out;
