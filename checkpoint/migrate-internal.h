@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <yajl/yajl_tree.h>
+#include "../runtime/container.h"
 #include "../runtime/error.h"
 
 #define MIG_PROTO 1
@@ -40,5 +43,18 @@ long mig_kernel_num(const char *rel);                                       /* "
 int mig_criu_version(silo_error_t *err);                                    /* libcriu loaded: e.g. 31701 */
 int mig_criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err); /* criu cpuinfo dump|check */
 bool mig_name_ok(const char *s, size_t n); /* [A-Za-z0-9._-]+, not "." or ".." */
+
+/* transports (migrate.c) */
+struct silo_migrate_opts;
+int mig_connect_tcp(const char *hostport, silo_error_t *err);
+int mig_spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err);
+
+/* migrate-vm.c: a vm container moves as qemu's own live migration stream ("sandbox":"vm" in
+ * HELLO, the files of a VM snapshot in "vm/").  mig_vm_source: 1 when o->id is not a vm
+ * container (the caller goes on with CRIU). */
+int mig_vm_source(const struct silo_context *ctx, const struct silo_migrate_opts *o, silo_error_t *err);
+bool mig_hello_vm(yajl_val hello);
+/* the destination's pre-flight of a vm HELLO, in place of CRIU's (tmp: its temporary dir) */
+int mig_vm_preflight(const char *data_root, yajl_val hello, const char *tmp, silo_error_t *err);
 
 #endif

@@ -307,7 +307,7 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
 
 /* ---- source: transport ---------------------------------------------------------------------- */
 
-static int connect_tcp(const char *hostport, silo_error_t *err)
+int mig_connect_tcp(const char *hostport, silo_error_t *err)
 {
         _cleanup_free_ char *h = silo_xstrdup(hostport);
         char *colon = strrchr(h, ':');
@@ -339,7 +339,7 @@ static int connect_tcp(const char *hostport, silo_error_t *err)
 }
 
 /* RSH HOST REMOTE_SILO migrate --receive, with the stream on its stdin/stdout. */
-static int spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err)
+int mig_spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err)
 {
         const char *rsh = o->rsh ? o->rsh : getenv("SILO_MIGRATE_RSH");
         const char *remote = o->remote_silo ? o->remote_silo : getenv("SILO_MIGRATE_REMOTE_SILO");
@@ -625,6 +625,9 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                                       "backend's page server)");
         if (!silo_id_valid(o->id))
                 return silo_error_set(err, 0, "invalid container ID format: '%s'", o->id ? o->id : "");
+        r = mig_vm_source(ctx, o, err); /* vm sandbox: qemu's live migration (migrate-vm.c) */
+        if (r <= 0)
+                return r;
         r = silo_criu_dl_load(err);
 #ifdef HAVE_CRIU
         if (r == 0)
@@ -652,7 +655,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         r = mig_criu_cpuinfo("dump", cpu, err);
         if (r < 0)
                 goto out;
-        m.fd = silo_str_has_prefix(o->dest, "tcp:") ? connect_tcp(o->dest + 4, err) : spawn_rsh(o, &rsh, err);
+        m.fd = silo_str_has_prefix(o->dest, "tcp:") ? mig_connect_tcp(o->dest + 4, err) : mig_spawn_rsh(o, &rsh, err);
         if (m.fd < 0) {
                 r = m.fd;
                 goto out;

@@ -17,6 +17,7 @@
  * io.silo.vm.cpus, io.silo.vm.boot-timeout (ms).
  */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -540,6 +541,27 @@ int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
         return silo_error_set(err, 0, "vm: the supervisor died while the guest booted");
 }
 
+/* The supervisor outlives silo: it must not keep its caller's pipes and sockets open (a
+ * `$(silo restore ...)`, or the stream and stderr of `migrate --receive`, would never see EOF).
+ * Only those go: the directories and files it was given (cgroup, state) stay. */
+static void close_callers_streams(const int *keep, size_t n)
+{
+        _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        if (d == NULL)
+                return;
+        while ((de = readdir(d)) != NULL) {
+                struct stat st;
+                int fd = atoi(de->d_name);
+                bool kept = fd < 3 || fd == dirfd(d);
+                for (size_t i = 0; i < n && !kept; i++)
+                        kept = keep[i] == fd;
+                if (!kept && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+                        close(fd);
+        }
+}
+
 /*
  * Fork the supervisor for plan p and wait for its verdict: the VM is up (booted and READY, or a
  * snapshot loaded and resumed when incoming_fd >= 0).  Sets c->pid (the VMM), c->pidfd,
@@ -607,6 +629,8 @@ int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct sil
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
                 if (c->pty_master >= 0)
                         close(c->pty_master);
+                int keep[] = {sv[0], sv[1], notify[1], state_fd, tty_peer, incoming_fd};
+                close_callers_streams(keep, ARRAY_SIZE(keep));
                 silo_vm_supervise(&a);
         }
         close(sv[0]);

@@ -34,12 +34,16 @@ vm_bundle() {
 }
 
 # vm_gone [ROOT...]: no VMM and no supervisor of this test left (nothing whose command line
-# names $TESTDIR), each state root empty but for @net without leases, no cgroup of the test
+# names $TESTDIR, or one of the ROOTs), each state root empty but for @net without leases, no
+# cgroup of the test (unless ROOTs are given: another node may use it)
 vm_gone() {
-	local p r cmd
+	local p r cmd pat
 	for p in /proc/[0-9]*; do
 		cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-		if [[ "$cmd" == *"$TESTDIR"* ]]; then
+		for pat in "${@/%//}"; do
+			[[ "$cmd" == *"$pat"* ]] && { echo "left behind: ${p#/proc/} $cmd" >&2; return 1; }
+		done
+		if [ $# -eq 0 ] && [[ "$cmd" == *"$TESTDIR"* ]]; then
 			echo "left behind: ${p#/proc/} $cmd" >&2
 			return 1
 		fi
@@ -50,7 +54,7 @@ vm_gone() {
 		[ -z "$(find "$r/@net" -type f -name '[0-9]*' 2>/dev/null)" ] ||
 			{ echo "lease left: $(find "$r/@net" -type f)" >&2; return 1; }
 	done
-	[ -z "$(__our_cgroup_dirs)" ] || { echo "cgroup left: $(__our_cgroup_dirs)" >&2; return 1; }
+	[ $# -gt 0 ] || [ -z "$(__our_cgroup_dirs)" ] || { echo "cgroup left: $(__our_cgroup_dirs)" >&2; return 1; }
 }
 
 # vm_counter_cmd: process.args of a counter in /work/c (the guest's tmpfs upper) every 0.2 s;
@@ -60,9 +64,9 @@ vm_counter_cmd() {
 		"i=0; while [ ! -e /work/stop ]; do i=$((i+1)); echo $i >/work/c; sleep 0.2; done; exit 7"]'
 }
 
-# counter ID: the guest counter's value (via exec)
+# counter ID: the guest counter's value (via exec; VM_ROOT: another --root than $ROOT)
 counter() {
-	"$SILO_BIN" --root "$ROOT" exec "$1" cat /work/c 3>&-
+	"$SILO_BIN" --root "${VM_ROOT:-$ROOT}" exec "$1" cat /work/c 3>&-
 }
 
 # counter_runs ID MIN: the counter is at least MIN and still moving; prints the last value
