@@ -831,6 +831,19 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
  * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
  * command that cannot be run: 127/126 with the reason on stderr).
  */
+/* exec -t: our terminal's size to the session's pty in the guest (the supervisor adds the id) */
+static void send_exec_winsize(int sock)
+{
+        struct winsize ws;
+        uint16_t rc[2];
+
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                return;
+        rc[0] = ws.ws_row;
+        rc[1] = ws.ws_col;
+        (void)silo_vm_send(sock, SILO_VM_RESIZE, 0, rc, sizeof(rc));
+}
+
 int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o,
                          const struct silo_process *p, int *ret_status, silo_error_t *err)
 {
@@ -838,6 +851,8 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         _cleanup_close_ int sock = -1, sfd = -1;
         struct silo_buf config = {0};
         sigset_t mask, old;
+        struct termios saved;
+        bool raw = false;
         int in = STDIN_FILENO, status = -1, r = 0;
         char buf[16384];
 
@@ -845,8 +860,10 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 return silo_error_set(err, 0,
                                       "exec: -d, --pid-file and --pidfd-socket are not supported by the "
                                       "vm sandbox (the process has no host pid)");
-        if (p->terminal)
-                return silo_error_set(err, 0, "exec: a terminal is not supported by the vm sandbox yet");
+        if (p->terminal && o->console_socket)
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "exec: --console-socket is not supported by the vm sandbox yet (a "
+                                      "terminal on silo's own stdio is)");
         sock = silo_unix_connect(path, err);
         if (sock < 0)
                 return silo_error_wrap(err, "exec: the VM's supervisor");
@@ -855,6 +872,11 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         silo_buf_free(&config);
         if (r < 0)
                 return silo_error_set(err, errno, "exec: send to the VM's supervisor");
+        /* -t: the guest's pty does the line discipline, ours passes bytes; its size follows ours */
+        if (p->terminal && isatty(STDIN_FILENO))
+                raw = silo_tty_raw(STDIN_FILENO, &saved) == 0;
+        if (p->terminal)
+                send_exec_winsize(sock);
         /* the process runs: state/kill/delete must work meanwhile */
         flock(c->dirfd, LOCK_UN);
         sigfillset(&mask);
@@ -890,7 +912,10 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 }
                 if (pfd[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH &&
+                            p->terminal) {
+                                send_exec_winsize(sock);
+                        } else if (si.ssi_signo) {
                                 uint32_t sig = si.ssi_signo;
                                 (void)silo_vm_send(sock, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
                         }
@@ -907,6 +932,8 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 }
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
+        if (raw)
+                silo_tty_restore(STDIN_FILENO, &saved);
         if (r < 0)
                 return r;
         *ret_status = status;

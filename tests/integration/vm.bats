@@ -13,7 +13,7 @@ teardown_file() { vm_teardown_file; }
 
 setup() {
 	vm_skip
-	vm_bundle sh cat echo id hostname pwd sleep tty
+	vm_bundle sh cat echo id hostname pwd sleep tty stty
 	export SILO_DATA_ROOT=$VM_DATA
 }
 
@@ -139,6 +139,18 @@ A"
 	silo exec v1 /nonexistent
 	[ "$status" -eq 127 ]
 	assert_output --partial "exec '/nonexistent': No such file or directory"
+	# exec -t: a pty of its own in the guest, sized as ours; input through it; the exit code
+	if command -v script >/dev/null; then
+		cat >"$TESTDIR/tty.sh" <<-EOF
+			stty rows 33 cols 77
+			exec "$SILO_BIN" --root "$ROOT" exec -t v1 sh -c 'tty; stty size; read x; echo "got \$x"; exit 6'
+		EOF
+		run bash -c "(sleep 3; echo typed) | script -qec 'bash $TESTDIR/tty.sh' /dev/null"
+		[ "$status" -eq 6 ] || { echo "exec -t: $status $output"; false; }
+		assert_line --partial /dev/pts/
+		assert_line --partial "33 77"
+		assert_line --partial "got typed"
+	fi
 	silo exec -d v1 sh
 	assert_failure
 	assert_output --partial "not supported by the vm sandbox"
