@@ -26,6 +26,8 @@
  * The destination writes only below its own temporary dir <root>/@migrate-in-<worker pid>, one
  * level of plain names (no "..", no "/" at either end), files created O_EXCL|O_NOFOLLOW; links
  * must read "../<name>".
+ * A vm container (HELLO "sandbox":"vm", no "criu"/cpuinfo) sends the files of a VM snapshot in
+ * "vm/", vm.state being qemu's live migration stream, and no ROUND: checkpoint/migrate-vm.c.
  *
  * Invariants:
  *   - until the destination answers RUNNING the container runs at the source: pre-dumps leave
