@@ -1125,7 +1125,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         *ret_status = 0;
         if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox, its address */
                 return o->ignore_static_ip || (r = recorded_ip(o->image_path, &ip, err)) == 0
-                           ? silo_vm_restore(ctx, o, ip, ret_status, err) : r;
+                           ? silo_vm_restore(ctx, o, ip, ret_status, err)
+                           : r;
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r == 0 && o->lazy_pages)

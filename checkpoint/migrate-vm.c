@@ -57,8 +57,7 @@ struct vm_src {
         const struct silo_migrate_opts *o;
         int fd; /* the stream */
         pid_t rsh;
-        int q; /* QMP */
-        bool migrating; /* `migrate` was issued: a failure cancels it or resumes the guest */
+        int q;          /* QMP */
         uint64_t disk_bytes, stream_bytes, ram_bytes, passes;
         double t_start, t_eof, t_sent, t_running, restore_ms, qemu_downtime, qemu_total;
 };
@@ -116,8 +115,9 @@ static double ret_num(yajl_val reply, const char *k1, const char *k2)
 /* query-migrate: its status (a static string: "none" when there is none); stats kept in s */
 static const char *mig_status(struct vm_src *s, silo_error_t *err)
 {
-        static const char *known[] = {"none", "setup", "active", "completed", "failed", "cancelling",
-                                      "cancelled", "postcopy-active", "pre-switchover", "device", "wait-unplug"};
+        static const char *known[] = {"none",           "setup",      "active",     "completed",
+                                      "failed",         "cancelling", "cancelled",  "postcopy-active",
+                                      "pre-switchover", "device",     "wait-unplug"};
         yajl_val v = NULL;
         const char *st, *ret = "unknown";
 
@@ -154,8 +154,8 @@ static int live_migrate(struct vm_src *s, silo_error_t *err)
         int sv[2], r;
 
         r = qmp(s->q,
-                "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":68719476736}}", NULL,
-                err);
+                "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":68719476736}}",
+                NULL, err);
         if (r < 0)
                 return r;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -172,7 +172,6 @@ static int live_migrate(struct vm_src *s, silo_error_t *err)
         r = qmp(s->q, "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:silo-mig\"}}", NULL, err);
         if (r < 0)
                 return r;
-        s->migrating = true;
         for (double last = s->t_start;;) {
                 struct pollfd p = {.fd = rd, .events = POLLIN};
                 int k = poll(&p, 1, 500);
@@ -260,7 +259,8 @@ static char *vm_hello(struct silo_container *c, const char *ip, const char *brid
         struct silo_buf b = {0};
         const char *image = silo_spec_annotation(c->spec, SILO_ANNOT_IMAGE_NAME);
 
-        silo_buf_printf(&b, "{\"proto\":%d,\"sandbox\":\"vm\",\"silo\":\"%s\",\"id\":", MIG_PROTO, SILO_VERSION);
+        silo_buf_printf(&b, "{\"proto\":%d,\"sandbox\":\"vm\",\"silo\":\"%s\",\"id\":", MIG_PROTO,
+                        SILO_VERSION);
         silo_json_str(&b, c->id);
         silo_buf_puts(&b, ",\"bundle\":");
         silo_json_str(&b, c->state->bundle ? c->state->bundle : "");
@@ -323,8 +323,8 @@ static int vm_migrate_locked(struct silo_container *c, const char *status, void 
         if (r == 0)
                 r = mig_expect(s->fd, MSG_READY, &ready, err);
         if (r < 0)
-                return silo_error_wrap(err, "migrate: pre-flight on '%s' failed, the container keeps running here",
-                                       o->dest);
+                return silo_error_wrap(
+                    err, "migrate: pre-flight on '%s' failed, the container keeps running here", o->dest);
         if (o->progress)
                 fprintf(stderr, "migrate %s: destination ready: %s\n", o->id, ready);
         r = send_file(s->fd, "vm/rootfs.erofs", c->dirfd, "rootfs.erofs", &s->disk_bytes, err);
@@ -348,8 +348,8 @@ static int vm_migrate_locked(struct silo_container *c, const char *status, void 
                 if (rollback_here(s, &e) < 0) {
                         _cleanup_free_ char *t2 = silo_error_text(e);
                         silo_error_free(&e);
-                        return silo_error_wrap(err, "migrate: resuming the guest of '%s' here failed too (%s)",
-                                               o->id, t2);
+                        return silo_error_wrap(
+                            err, "migrate: resuming the guest of '%s' here failed too (%s)", o->id, t2);
                 }
                 return silo_error_wrap(err,
                                        "migrate: the container runs here again (the guest resumed; if the "
@@ -373,7 +373,8 @@ static void vm_report(const struct vm_src *s)
         printf("migrated '%s' to '%s': qemu live migration, %.1f MiB of RAM in %llu pass%s (%.1f MiB stream, "
                "%.0f ms); disk image %.1f MiB\n",
                s->o->id, s->o->dest, s->ram_bytes / 1048576.0, (unsigned long long)s->passes,
-               s->passes == 1 ? "" : "es", s->stream_bytes / 1048576.0, s->qemu_total, s->disk_bytes / 1048576.0);
+               s->passes == 1 ? "" : "es", s->stream_bytes / 1048576.0, s->qemu_total,
+               s->disk_bytes / 1048576.0);
         printf("downtime %.0f ms (qemu stop-and-copy %.0f ms, restore %.0f ms, other %.0f ms)\n", downtime,
                s->qemu_downtime, s->restore_ms, downtime - s->qemu_downtime - s->restore_ms);
         fflush(stdout);
@@ -398,7 +399,8 @@ int mig_vm_source(const struct silo_context *ctx, const struct silo_migrate_opts
         if (!vm)
                 return 1;
         if (o->tcp_established || o->max_rounds >= 0)
-                silo_debug("migrate: --tcp-established and --rounds are CRIU's; qemu migrates the whole guest");
+                silo_debug(
+                    "migrate: --tcp-established and --rounds are CRIU's; qemu migrates the whole guest");
         signal(SIGPIPE, SIG_IGN);
         r = silo_container_checkpoint(ctx, o->id, vm_migrate_locked, &s, err);
         if (r == 0) {

@@ -657,7 +657,8 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         r = mig_criu_cpuinfo("dump", cpu, err);
         if (r < 0)
                 goto out;
-        m.fd = silo_str_has_prefix(o->dest, "tcp:") ? mig_connect_tcp(o->dest + 4, err) : mig_spawn_rsh(o, &rsh, err);
+        m.fd = silo_str_has_prefix(o->dest, "tcp:") ? mig_connect_tcp(o->dest + 4, err)
+                                                    : mig_spawn_rsh(o, &rsh, err);
         if (m.fd < 0) {
                 r = m.fd;
                 goto out;

@@ -455,15 +455,17 @@ static int same_assets(const struct silo_vm_assets *a, const struct snap_meta *m
         if (r < 0)
                 return r;
         if (strcmp(sha, m->kernel_sha) != 0)
-                return silo_error_set(err, 0,
-                                      "restore: the snapshot was taken with another guest kernel (%.19s..., this "
-                                      "host's '%s' is %.19s...)",
-                                      m->kernel_sha, a->kver, sha);
+                return silo_error_set(
+                    err, 0,
+                    "restore: the snapshot was taken with another guest kernel (%.19s..., this "
+                    "host's '%s' is %.19s...)",
+                    m->kernel_sha, a->kver, sha);
         if (strcmp(base, m->initrd) != 0)
-                return silo_error_set(err, 0,
-                                      "restore: the snapshot was taken with another guest initramfs ('%s', this "
-                                      "silo builds '%s': another agent or module set)",
-                                      m->initrd, base);
+                return silo_error_set(
+                    err, 0,
+                    "restore: the snapshot was taken with another guest initramfs ('%s', this "
+                    "silo builds '%s': another agent or module set)",
+                    m->initrd, base);
         return 0;
 }
 
@@ -498,11 +500,12 @@ int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_err
         }
         if (rc->m.net == 2 && (!p.tap || p.ip != rc->m.ip)) {
                 char a[16], b[16];
-                r = silo_error_set(err, 0,
-                                   "restore: the guest has the address %s configured, but %s%s (a bridge-mode "
-                                   "VM is restored on its own address: not with --ignore-static-ip)",
-                                   silo_net_ip_str(rc->m.ip, a), p.tap ? "the lease here is " : "",
-                                   p.tap ? silo_net_ip_str(p.ip, b) : "this bundle has no bridge lease");
+                r = silo_error_set(
+                    err, 0,
+                    "restore: the guest has the address %s configured, but %s%s (a bridge-mode "
+                    "VM is restored on its own address: not with --ignore-static-ip)",
+                    silo_net_ip_str(rc->m.ip, a), p.tap ? "the lease here is " : "",
+                    p.tap ? silo_net_ip_str(p.ip, b) : "this bundle has no bridge lease");
                 goto out;
         }
         /* the very machine that was saved */
@@ -601,8 +604,8 @@ int silo_vm_snapshot_host_check(const char *data_root, const char *bundle, const
         int r;
 
         if (!in_path("qemu-system-x86_64"))
-                return silo_error_set(err, ENOENT,
-                                      "vm: qemu-system-x86_64 is not installed here (package qemu-system-x86)");
+                return silo_error_set(
+                    err, ENOENT, "vm: qemu-system-x86_64 is not installed here (package qemu-system-x86)");
         r = meta_read(image_path, &m, err);
         if (r < 0)
                 return r;
