@@ -867,8 +867,10 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
         int r = check_opts(o, err);
 
         *ret_status = 0;
-        if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox */
-                return silo_vm_restore(ctx, o, ret_status, err);
+        if (r == 0 && !o->import_path && silo_vm_snapshot_in(o->image_path)) /* vm sandbox, its address */
+                return o->ignore_static_ip || (r = ckpt_recorded_ip(o->image_path, &ip, err)) == 0
+                           ? silo_vm_restore(ctx, o, ip, ret_status, err)
+                           : r;
         if (r == 0)
                 r = silo_criu_dl_load(err);
         if (r == 0 && o->lazy_pages)
@@ -884,7 +886,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                 }
         }
         if (r == 0 && silo_vm_snapshot_in(oo.image_path)) { /* an imported VM snapshot */
-                r = silo_vm_restore(ctx, &oo, ret_status, err);
+                if (o->ignore_static_ip || (r = ckpt_recorded_ip(tmp ? tmp : oo.image_path, &ip, err)) == 0)
+                        r = silo_vm_restore(ctx, &oo, ip, ret_status, err);
                 if (tmp)
                         silo_rm_rf_at(AT_FDCWD, tmp);
                 return r;

@@ -53,5 +53,8 @@ int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts 
 /* Foreground (no --detach): waits for the restored init and returns its status in *ret_status. */
 int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
                  silo_error_t *err);
+/* network.status of a bridge container (bridge, ip, mac, ports; JSON) or NULL: restore and
+ * migrate lease the same address from it. */
+char *silo_ckpt_network_status(struct silo_container *c);
 
 #endif

@@ -93,6 +93,11 @@ char *ckpt_network_json(struct silo_container *c)
         return b.data;
 }
 
+char *silo_ckpt_network_status(struct silo_container *c) /* the vm sandbox's snapshot records it too */
+{
+        return ckpt_network_json(c);
+}
+
 int ckpt_export_archive(struct silo_container *c, const struct silo_criu_opts *o, silo_error_t *err)
 {
         _cleanup_free_ char *spec = NULL, *cfg = NULL, *net = NULL;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <yajl/yajl_tree.h>
+#include "../runtime/container.h"
 #include "../runtime/error.h"
 
 #define MIG_PROTO 1
@@ -68,5 +70,17 @@ void mig_lazy_commit(struct mig_lazy *l);
 int mig_lazy_dump_wait(struct mig_lazy *l, silo_error_t *err);
 /* Before the commit: the dump fails on purpose, the container resumes here. */
 void mig_lazy_abort(const struct silo_context *ctx, const char *id, struct mig_lazy *l);
+/* transports (migrate.c) */
+struct silo_migrate_opts;
+int mig_connect_tcp(const char *hostport, silo_error_t *err);
+int mig_spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err);
+
+/* migrate-vm.c: a vm container moves as qemu's own live migration stream ("sandbox":"vm" in
+ * HELLO, the files of a VM snapshot in "vm/").  mig_vm_source: 1 when o->id is not a vm
+ * container (the caller goes on with CRIU). */
+int mig_vm_source(const struct silo_context *ctx, const struct silo_migrate_opts *o, silo_error_t *err);
+bool mig_hello_vm(yajl_val hello);
+/* the destination's pre-flight of a vm HELLO, in place of CRIU's (tmp: its temporary dir) */
+int mig_vm_preflight(const char *data_root, yajl_val hello, const char *tmp, silo_error_t *err);
 
 #endif

@@ -26,6 +26,8 @@
  * The destination writes only below its own temporary dir <root>/@migrate-in-<worker pid>, one
  * level of plain names (no "..", no "/" at either end), files created O_EXCL|O_NOFOLLOW; links
  * must read "../<name>".
+ * A vm container (HELLO "sandbox":"vm", no "criu"/cpuinfo) sends the files of a VM snapshot in
+ * "vm/", vm.state being qemu's live migration stream, and no ROUND: checkpoint/migrate-vm.c.
  *
  * Invariants:
  *   - until the destination answers RUNNING the container runs at the source: pre-dumps leave
@@ -310,7 +312,7 @@ static int send_dir(int fd, const char *base, const char *dir, uint64_t *ret_pag
 
 /* ---- source: transport ---------------------------------------------------------------------- */
 
-static int connect_tcp(const char *hostport, silo_error_t *err)
+int mig_connect_tcp(const char *hostport, silo_error_t *err)
 {
         _cleanup_free_ char *h = silo_xstrdup(hostport);
         char *colon = strrchr(h, ':');
@@ -342,7 +344,7 @@ static int connect_tcp(const char *hostport, silo_error_t *err)
 }
 
 /* RSH HOST REMOTE_SILO migrate --receive, with the stream on its stdin/stdout. */
-static int spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err)
+int mig_spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_t *err)
 {
         const char *rsh = o->rsh ? o->rsh : getenv("SILO_MIGRATE_RSH");
         const char *remote = o->remote_silo ? o->remote_silo : getenv("SILO_MIGRATE_REMOTE_SILO");
@@ -664,6 +666,9 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
                 return silo_error_set(err, EINVAL,
                                       "migrate --lazy-pages through a remote shell needs --page-server IP:PORT "
                                       "(an address of this node the destination can reach)");
+        r = mig_vm_source(ctx, o, err); /* vm sandbox: qemu's live migration (migrate-vm.c) */
+        if (r <= 0)
+                return r;
         r = silo_criu_dl_load(err);
 #ifdef HAVE_CRIU
         if (r == 0)
@@ -692,7 +697,7 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         if (r < 0)
                 goto out;
         m.tcp = silo_str_has_prefix(o->dest, "tcp:");
-        m.fd = m.tcp ? connect_tcp(o->dest + 4, err) : spawn_rsh(o, &rsh, err);
+        m.fd = m.tcp ? mig_connect_tcp(o->dest + 4, err) : mig_spawn_rsh(o, &rsh, err);
         if (m.fd < 0) {
                 r = m.fd;
                 goto out;

@@ -21,7 +21,9 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 #include "../checkpoint/archive.h"
 #include "../image/image.h"
 #include "../image/json.h"
+#include "../netns/netns.h"
 #include "../vm/qmp.h"
 #include "log.h"
 #include "sandbox-vm-snapshot.h"
@@ -41,6 +44,7 @@
 #define SNAP_MARKER "vm.json"
 #define SNAP_STREAM "vm.state"
 #define SNAP_DISK "rootfs.erofs"
+#define SNAP_NET "network.status"
 #define MIGRATE_TIMEOUT_MS (10 * 60 * 1000)
 
 struct snap_meta {
@@ -48,7 +52,8 @@ struct snap_meta {
         char initrd[128];
         char kver[128];
         uint64_t mib, cpus;
-        int net; /* 0: no NIC, 1: slirp, 2: tap (bridge IP) */
+        int net;     /* 0: no NIC, 1: slirp, 2: tap (bridge IP) */
+        uint32_t ip; /* net 2: the address the guest has configured (its MAC says it) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -152,6 +157,12 @@ static int running_machine(pid_t vmm, struct snap_meta *m, char **ret_kernel, si
                         silo_parse_u64(next, &m->cpus);
                 else if (has_next && strcmp(a, "-netdev") == 0)
                         m->net = silo_str_has_prefix(next, "tap,") ? 2 : 1;
+                else if (has_next && strcmp(a, "-device") == 0 && strstr(next, ",mac=52:54:")) {
+                        unsigned o[4];
+                        if (sscanf(strstr(next, ",mac=52:54:") + 11, "%x:%x:%x:%x", &o[0], &o[1], &o[2],
+                                   &o[3]) == 4)
+                                m->ip = o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3];
+                }
                 i += strlen(a) + 1;
         }
         if (*ret_kernel == NULL || initrd == NULL || m->mib == 0 || m->cpus == 0)
@@ -169,8 +180,14 @@ static char *meta_json(const struct snap_meta *m)
         silo_json_str(&b, m->kernel_sha);
         silo_buf_puts(&b, ",\"initrd\":");
         silo_json_str(&b, m->initrd);
-        silo_buf_printf(&b, ",\"memoryMiB\":%llu,\"cpus\":%llu,\"net\":%s}\n", (unsigned long long)m->mib,
+        silo_buf_printf(&b, ",\"memoryMiB\":%llu,\"cpus\":%llu,\"net\":%s", (unsigned long long)m->mib,
                         (unsigned long long)m->cpus, m->net ? "true" : "false");
+        if (m->net == 2) { /* bridge mode: the guest's own address, restored only on that one */
+                char a[16];
+                silo_buf_puts(&b, ",\"ip\":");
+                silo_json_str(&b, silo_net_ip_str(m->ip, a));
+        }
+        silo_buf_puts(&b, "}\n");
         return b.data;
 }
 
@@ -178,7 +195,8 @@ static int meta_read(const char *image_path, struct snap_meta *m, silo_error_t *
 {
         _cleanup_free_ char *path = silo_xasprintf("%s/" SNAP_MARKER, image_path), *buf = NULL;
         const char *ks[] = {"kernelSha256", NULL}, *ir[] = {"initrd", NULL}, *mm[] = {"memoryMiB", NULL},
-                   *cp[] = {"cpus", NULL}, *nt[] = {"net", NULL}, *sb[] = {"sandbox", NULL};
+                   *cp[] = {"cpus", NULL}, *nt[] = {"net", NULL}, *sb[] = {"sandbox", NULL},
+                   *ipk[] = {"ip", NULL};
         char ebuf[256];
         yajl_val v, k, i, mi, c, s;
         int r = 0;
@@ -204,6 +222,15 @@ static int meta_read(const char *image_path, struct snap_meta *m, silo_error_t *
                 m->mib = (uint64_t)YAJL_GET_INTEGER(mi);
                 m->cpus = (uint64_t)YAJL_GET_INTEGER(c);
                 m->net = YAJL_IS_TRUE(yajl_tree_get(v, nt, yajl_t_true));
+                yajl_val ipv = yajl_tree_get(v, ipk, yajl_t_string);
+                struct in_addr a;
+                if (ipv && m->net) {
+                        if (inet_pton(AF_INET, YAJL_GET_STRING(ipv), &a) != 1)
+                                r = silo_error_set(err, EINVAL, "--image-path: '%s': bad \"ip\" '%s'", path,
+                                                   YAJL_GET_STRING(ipv));
+                        m->net = 2;
+                        m->ip = ntohl(a.s_addr);
+                }
         }
         yajl_tree_free(v);
         return r;
@@ -273,7 +300,7 @@ static int save_guest(int q, int fd, silo_error_t *err)
 static int export_snapshot(struct silo_container *c, const char *image_path, const char *out,
                            silo_error_t *err)
 {
-        _cleanup_free_ char *spec = NULL;
+        _cleanup_free_ char *spec = NULL, *net = NULL;
         struct silo_ckpt_meta m = {0};
         struct silo_buf b = {0};
         char now[64];
@@ -298,6 +325,7 @@ static int export_snapshot(struct silo_container *c, const char *image_path, con
         silo_buf_puts(&b, "}\n");
         m.spec_json = spec;
         m.config_json = b.data;
+        m.network_json = net = silo_ckpt_network_status(c);
         r = silo_ckpt_export(image_path, &m, out, err);
         silo_buf_free(&b);
         return r;
@@ -317,10 +345,6 @@ static int vm_dump(struct silo_container *c, const char *status, void *data, sil
         if (strcmp(status, "running") != 0)
                 return silo_error_set(err, 0, "Container cannot be checkpointed in %s state", status);
         r = running_machine(c->state->pid, &m, &kernel, err);
-        if (r == 0 && m.net == 2)
-                r = silo_error_set(err, EOPNOTSUPP,
-                                   "checkpoint: a vm container on a bridge network (the guest holds the "
-                                   "container's IP lease) is not supported yet");
         if (r == 0)
                 r = kernel_sha(kernel, m.kernel_sha, err);
         if (r == 0)
@@ -331,6 +355,7 @@ static int vm_dump(struct silo_container *c, const char *status, void *data, sil
         if (imgfd < 0)
                 return silo_error_set(err, errno, "--image-path: '%s'", d->image_path);
         unlinkat(imgfd, SNAP_MARKER, 0); /* a stale marker never describes a new stream */
+        unlinkat(imgfd, SNAP_NET, 0);
         fd = openat(imgfd, SNAP_STREAM, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return silo_error_set(err, errno, "--image-path: create '%s/" SNAP_STREAM "'", d->image_path);
@@ -345,6 +370,12 @@ static int vm_dump(struct silo_container *c, const char *status, void *data, sil
                 r = silo_error_set(err, errno, "--image-path: write '%s/" SNAP_STREAM "'", d->image_path);
         if (r == 0)
                 r = link_or_copy(c->dirfd, SNAP_DISK, imgfd, SNAP_DISK, err);
+        if (r == 0 && m.net == 2) {
+                /* the namespace backend's record: restore leases the same address from it */
+                _cleanup_free_ char *net = silo_ckpt_network_status(c);
+                if (net)
+                        r = silo_write_file_atomic_at(imgfd, SNAP_NET, net, strlen(net), 0600, err);
+        }
         if (r == 0) {
                 meta = meta_json(&m);
                 r = silo_write_file_atomic_at(imgfd, SNAP_MARKER, meta, strlen(meta), 0600, err);
@@ -362,6 +393,7 @@ static int vm_dump(struct silo_container *c, const char *status, void *data, sil
                 unlinkat(imgfd, SNAP_STREAM, 0);
                 unlinkat(imgfd, SNAP_MARKER, 0);
                 unlinkat(imgfd, SNAP_DISK, 0);
+                unlinkat(imgfd, SNAP_NET, 0);
                 return silo_error_wrap(err, "checkpoint");
         }
         return o->leave_running ? 0 : 1; /* 1: stop the VM, remove the container (runc) */
@@ -413,14 +445,36 @@ struct restore_ctx {
         struct snap_meta m;
 };
 
+/* A snapshot is only loaded into the very kernel and initramfs it was taken with. */
+static int same_assets(const struct silo_vm_assets *a, const struct snap_meta *m, silo_error_t *err)
+{
+        const char *base = strrchr(a->initrd, '/') ? strrchr(a->initrd, '/') + 1 : a->initrd;
+        char sha[72];
+        int r = kernel_sha(a->vmlinux, sha, err);
+
+        if (r < 0)
+                return r;
+        if (strcmp(sha, m->kernel_sha) != 0)
+                return silo_error_set(
+                    err, 0,
+                    "restore: the snapshot was taken with another guest kernel (%.19s..., this "
+                    "host's '%s' is %.19s...)",
+                    m->kernel_sha, a->kver, sha);
+        if (strcmp(base, m->initrd) != 0)
+                return silo_error_set(
+                    err, 0,
+                    "restore: the snapshot was taken with another guest initramfs ('%s', this "
+                    "silo builds '%s': another agent or module set)",
+                    m->initrd, base);
+        return 0;
+}
+
 int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_error_t *err)
 {
         struct restore_ctx *rc = data;
         const char *img = rc->o->image_path;
         _cleanup_close_ int imgfd = -1, stream = -1, dirfd = -1;
-        char sha[72];
         struct vm_plan p;
-        const char *base;
         int r;
 
         if (c->spec->process == NULL)
@@ -428,33 +482,30 @@ int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_err
         if (c->spec->process->terminal)
                 return silo_error_set(err, EOPNOTSUPP,
                                       "restore: a vm container with a terminal is not supported yet");
+        r = silo_vm_network_prepare(c, err); /* the recorded address: create opts' net_ip */
+        if (r < 0)
+                return r;
         r = silo_vm_plan(c, &p, err);
         if (r < 0)
                 goto out;
-        r = kernel_sha(p.assets.vmlinux, sha, err);
+        r = same_assets(&p.assets, &rc->m, err);
         if (r < 0)
                 goto out;
-        if (strcmp(sha, rc->m.kernel_sha) != 0) {
-                r = silo_error_set(
-                    err, 0,
-                    "restore: the snapshot was taken with another guest kernel (%.19s..., this "
-                    "host's '%s' is %.19s...)",
-                    rc->m.kernel_sha, p.assets.kver, sha);
-                goto out;
-        }
-        base = strrchr(p.assets.initrd, '/') ? strrchr(p.assets.initrd, '/') + 1 : p.assets.initrd;
-        if (strcmp(base, rc->m.initrd) != 0) {
-                r = silo_error_set(err, 0,
-                                   "restore: the snapshot was taken with another guest initramfs ('%s', this "
-                                   "silo builds '%s': another agent or module set)",
-                                   rc->m.initrd, base);
-                goto out;
-        }
-        if ((p.netdev != NULL) != rc->m.net) {
+        if ((p.netdev != NULL) != (rc->m.net != 0)) {
                 r = silo_error_set(err, 0,
                                    "/annotations/run.silo.network: the snapshot's VM has %s network "
                                    "device, this bundle asks for %s",
                                    rc->m.net ? "a" : "no", p.netdev ? "one" : "none");
+                goto out;
+        }
+        if (rc->m.net == 2 && (!p.tap || p.ip != rc->m.ip)) {
+                char a[16], b[16];
+                r = silo_error_set(
+                    err, 0,
+                    "restore: the guest has the address %s configured, but %s%s (a bridge-mode "
+                    "VM is restored on its own address: not with --ignore-static-ip)",
+                    silo_net_ip_str(rc->m.ip, a), p.tap ? "the lease here is " : "",
+                    p.tap ? silo_net_ip_str(p.ip, b) : "this bundle has no bridge lease");
                 goto out;
         }
         /* the very machine that was saved */
@@ -480,13 +531,15 @@ int silo_sandbox_vm_restore_spawn(struct silo_container *c, void *data, silo_err
                 goto out;
         }
         r = silo_vm_launch(c, &p, NULL, stream, err);
+        if (r == 0 && p.tap) /* eth0 + DNAT as at create, the tap bridged to it */
+                r = silo_sandbox_vm_network_attach(c, &p, err);
 out:
         silo_vm_plan_free(&p);
         return r;
 }
 
-int silo_vm_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, int *ret_status,
-                    silo_error_t *err)
+int silo_vm_restore(const struct silo_context *ctx, const struct silo_criu_opts *o, const char *net_ip,
+                    int *ret_status, silo_error_t *err)
 {
         struct restore_ctx rc = {.o = o};
         struct silo_create_opts create;
@@ -505,6 +558,67 @@ int silo_vm_restore(const struct silo_context *ctx, const struct silo_criu_opts 
             .sandbox = "vm",
             .spawn = silo_sandbox_vm_restore_spawn,
             .spawn_data = &rc,
+            .net_ip = net_ip,
         };
         return silo_container_restore(ctx, &create, ret_status, err);
+}
+
+/* ---- migrate (checkpoint/migrate-vm.c) ------------------------------------------------------ */
+
+int silo_vm_snapshot_meta(struct silo_container *c, char **ret_json, silo_error_t *err)
+{
+        _cleanup_free_ char *kernel = NULL;
+        struct snap_meta m = {0};
+        int r = running_machine(c->state->pid, &m, &kernel, err);
+
+        if (r == 0)
+                r = kernel_sha(kernel, m.kernel_sha, err);
+        if (r < 0)
+                return r;
+        *ret_json = meta_json(&m);
+        return 0;
+}
+
+/* an executable name in $PATH (the supervisor execs the VMM by name) */
+static bool in_path(const char *name)
+{
+        _cleanup_free_ char *path = silo_xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+        char *save = NULL;
+
+        for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *f = silo_xasprintf("%s/%s", *d ? d : ".", name);
+                if (access(f, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int silo_vm_snapshot_host_check(const char *data_root, const char *bundle, const char *image_path,
+                                silo_error_t *err)
+{
+        _cleanup_free_ char *agent = silo_vm_agent_path(), *path = NULL, *cfg = NULL;
+        struct silo_vm_assets a = {0};
+        struct silo_spec *spec = NULL;
+        struct snap_meta m;
+        size_t len;
+        int r;
+
+        if (!in_path("qemu-system-x86_64"))
+                return silo_error_set(
+                    err, ENOENT, "vm: qemu-system-x86_64 is not installed here (package qemu-system-x86)");
+        r = meta_read(image_path, &m, err);
+        if (r < 0)
+                return r;
+        path = silo_xasprintf("%s/config.json", bundle);
+        if (silo_read_file_at(AT_FDCWD, path, 16 << 20, &cfg, &len, NULL) < 0)
+                return 0; /* the caller's bundle check names it */
+        r = silo_spec_parse(cfg, len, &spec, err);
+        if (r < 0)
+                return silo_error_wrap(err, "'%s'", path);
+        r = silo_vm_assets(data_root, silo_spec_annotation(spec, "io.silo.vm.kernel"), agent, &a, err);
+        if (r == 0)
+                r = same_assets(&a, &m, err);
+        silo_vm_assets_free(&a);
+        silo_spec_free(spec);
+        return r;
 }

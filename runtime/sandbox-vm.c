@@ -17,6 +17,7 @@
  * io.silo.vm.cpus, io.silo.vm.boot-timeout (ms).
  */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -210,7 +211,7 @@ static void build_config(const struct silo_container *c, const struct vm_plan *p
 /* ---- host pieces -------------------------------------------------------------------------- */
 
 /* Next to the silo binary (build tree: vm/silo-vm-agent), else the installed one. */
-static char *agent_path(void)
+char *silo_vm_agent_path(void)
 {
         const char *e = getenv("SILO_VM_AGENT");
         char self[4096];
@@ -474,7 +475,7 @@ static int plan_net(const struct silo_container *c, struct vm_plan *p, silo_erro
 int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
 {
         const struct silo_create_opts *o = c->opts;
-        _cleanup_free_ char *agent = agent_path();
+        _cleanup_free_ char *agent = silo_vm_agent_path();
         const char *data_root = o && o->data_root ? o->data_root : silo_data_root_default();
         int r;
 
@@ -538,6 +539,27 @@ int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err)
         if (len > 1 && buf[0] == 'E')
                 return silo_error_set(err, 0, "%s", buf + 1);
         return silo_error_set(err, 0, "vm: the supervisor died while the guest booted");
+}
+
+/* The supervisor outlives silo: it must not keep its caller's pipes and sockets open (a
+ * `$(silo restore ...)`, or the stream and stderr of `migrate --receive`, would never see EOF).
+ * Only those go: the directories and files it was given (cgroup, state) stay. */
+static void close_callers_streams(const int *keep, size_t n)
+{
+        _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        if (d == NULL)
+                return;
+        while ((de = readdir(d)) != NULL) {
+                struct stat st;
+                int fd = atoi(de->d_name);
+                bool kept = fd < 3 || fd == dirfd(d);
+                for (size_t i = 0; i < n && !kept; i++)
+                        kept = keep[i] == fd;
+                if (!kept && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+                        close(fd);
+        }
 }
 
 /*
@@ -607,6 +629,8 @@ int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct sil
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
                 if (c->pty_master >= 0)
                         close(c->pty_master);
+                int keep[] = {sv[0], sv[1], notify[1], state_fd, tty_peer, incoming_fd};
+                close_callers_streams(keep, ARRAY_SIZE(keep));
                 silo_vm_supervise(&a);
         }
         close(sv[0]);
@@ -638,6 +662,24 @@ out:
         return r;
 }
 
+int silo_vm_network_prepare(struct silo_container *c, silo_error_t *err)
+{
+        const char *net = annotation(c->spec, "run.silo.network");
+        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
+
+        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
+                return silo_error_set(err, 0,
+                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
+                                      "sandbox (bridge or none)",
+                                      net);
+        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
+         * that IP: sandbox-vm-net.c; restore/migrate ask for the recorded one, opts->net_ip); a
+         * netns by path keeps slirp */
+        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path))
+                return silo_network_prepare(c, err);
+        return 0;
+}
+
 int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 {
         struct vm_plan p;
@@ -646,20 +688,9 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
-        const char *net = annotation(c->spec, "run.silo.network");
-        if (net && strcmp(net, "none") != 0 && strcmp(net, "bridge") != 0)
-                return silo_error_set(err, 0,
-                                      "/annotations/run.silo.network: '%s' is not supported by the vm "
-                                      "sandbox (bridge or none)",
-                                      net);
-        /* bridge with a netns of its own: a lease as for a namespace container (the guest gets
-         * that IP: sandbox-vm-net.c); a netns by path keeps slirp */
-        const struct silo_namespace *ns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
-        if (net && strcmp(net, "bridge") == 0 && ns && !(ns->path && *ns->path)) {
-                r = silo_network_prepare(c, err);
-                if (r < 0)
-                        return r;
-        }
+        r = silo_vm_network_prepare(c, err);
+        if (r < 0)
+                return r;
         r = silo_vm_plan(c, &p, err);
         if (r < 0)
                 goto out;
@@ -800,6 +831,19 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
  * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
  * command that cannot be run: 127/126 with the reason on stderr).
  */
+/* exec -t: our terminal's size to the session's pty in the guest (the supervisor adds the id) */
+static void send_exec_winsize(int sock)
+{
+        struct winsize ws;
+        uint16_t rc[2];
+
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
+                return;
+        rc[0] = ws.ws_row;
+        rc[1] = ws.ws_col;
+        (void)silo_vm_send(sock, SILO_VM_RESIZE, 0, rc, sizeof(rc));
+}
+
 int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o,
                          const struct silo_process *p, int *ret_status, silo_error_t *err)
 {
@@ -807,6 +851,8 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         _cleanup_close_ int sock = -1, sfd = -1;
         struct silo_buf config = {0};
         sigset_t mask, old;
+        struct termios saved;
+        bool raw = false;
         int in = STDIN_FILENO, status = -1, r = 0;
         char buf[16384];
 
@@ -814,8 +860,10 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 return silo_error_set(err, 0,
                                       "exec: -d, --pid-file and --pidfd-socket are not supported by the "
                                       "vm sandbox (the process has no host pid)");
-        if (p->terminal)
-                return silo_error_set(err, 0, "exec: a terminal is not supported by the vm sandbox yet");
+        if (p->terminal && o->console_socket)
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "exec: --console-socket is not supported by the vm sandbox yet (a "
+                                      "terminal on silo's own stdio is)");
         sock = silo_unix_connect(path, err);
         if (sock < 0)
                 return silo_error_wrap(err, "exec: the VM's supervisor");
@@ -824,6 +872,11 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         silo_buf_free(&config);
         if (r < 0)
                 return silo_error_set(err, errno, "exec: send to the VM's supervisor");
+        /* -t: the guest's pty does the line discipline, ours passes bytes; its size follows ours */
+        if (p->terminal && isatty(STDIN_FILENO))
+                raw = silo_tty_raw(STDIN_FILENO, &saved) == 0;
+        if (p->terminal)
+                send_exec_winsize(sock);
         /* the process runs: state/kill/delete must work meanwhile */
         flock(c->dirfd, LOCK_UN);
         sigfillset(&mask);
@@ -859,7 +912,10 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 }
                 if (pfd[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                        if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH &&
+                            p->terminal) {
+                                send_exec_winsize(sock);
+                        } else if (si.ssi_signo) {
                                 uint32_t sig = si.ssi_signo;
                                 (void)silo_vm_send(sock, SILO_VM_SIGNAL, 0, &sig, sizeof(sig));
                         }
@@ -876,6 +932,8 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 }
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
+        if (raw)
+                silo_tty_restore(STDIN_FILENO, &saved);
         if (r < 0)
                 return r;
         *ret_status = status;

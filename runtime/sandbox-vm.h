@@ -25,6 +25,8 @@ struct vm_plan {
 
 /* Everything create derives from the container (sizes, accel, assets, paths, network, argv). */
 int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err);
+/* The guest agent binary ($SILO_VM_AGENT, next to silo, or the installed one). */
+char *silo_vm_agent_path(void);
 /* (Re)build p->argv from p's fields. */
 void silo_vm_plan_argv(struct vm_plan *p);
 void silo_vm_plan_free(struct vm_plan *p);
@@ -36,6 +38,9 @@ int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct sil
                    int incoming_fd, silo_error_t *err);
 int silo_vm_read_verdict(int fd, pid_t *ret_vmm, silo_error_t *err);
 
+/* The bridge lease of a vm container (run.silo.network=bridge and a netns of its own), as
+ * create's silo_network_prepare does it for the namespace backend; 0 without one. */
+int silo_vm_network_prepare(struct silo_container *c, silo_error_t *err);
 /* sandbox-vm-net.c: 1 and p set up for a tap NIC when the container holds a bridge lease, else 0 */
 int silo_vm_plan_tap(const struct silo_container *c, struct vm_plan *p, silo_error_t *err);
 char *silo_vm_tap_net_config(const struct vm_plan *p);

@@ -402,7 +402,8 @@ static void client_frame(int i, int ctl)
                 client_close(i, true, ctl);
                 return;
         }
-        if (h.type == SILO_VM_EXEC || h.type == SILO_VM_STDIN || h.type == SILO_VM_SIGNAL)
+        if (h.type == SILO_VM_EXEC || h.type == SILO_VM_STDIN || h.type == SILO_VM_SIGNAL ||
+            h.type == SILO_VM_RESIZE)
                 (void)silo_vm_send(ctl, h.type, clients[i].id, f, h.len);
 }
 

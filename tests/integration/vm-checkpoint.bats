@@ -4,67 +4,20 @@
 # first test leaves its snapshot in the file's data dir for the failure tests that follow.
 # silo-only (runc has no VM sandbox).
 
-load helpers
+load vm-common
 
-setup_file() {
-	VM_DATA=$(mktemp -d /tmp/silo-vmdata.XXXXXX)
-	export VM_DATA
-}
-
-teardown_file() {
-	rm -rf "$VM_DATA"
-}
+setup_file() { vm_setup_file; }
+teardown_file() { vm_teardown_file; }
 
 setup() {
-	is_silo || skip "the vm sandbox is silo's own (runc has none)"
-	command -v qemu-system-x86_64 >/dev/null || skip "test requires qemu-system-x86_64 (package qemu-system-x86)"
-	command -v mkfs.erofs >/dev/null || skip "test requires mkfs.erofs (package erofs-utils)"
-	compgen -G "/boot/vmlinuz-*" >/dev/null || skip "test requires a kernel in /boot (linux-image-amd64)"
-	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "test requires busybox-static"
-	setup_bundle
-	mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/work"
-	cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
-	for c in sh cat echo sleep touch; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
+	vm_skip
+	vm_bundle sh cat echo sleep touch
 	export SILO_DATA_ROOT=$VM_DATA/data
-	# a counter in /work/c (the guest's tmpfs upper); exits 7 once /work/stop exists
-	update_config '.process.terminal = false | .process.args = ["/bin/sh", "-c",
-		"i=0; while [ ! -e /work/stop ]; do i=$((i+1)); echo $i >/work/c; sleep 0.2; done; exit 7"]'
+	vm_counter_cmd
 }
 
 teardown() {
 	teardown_bundle
-}
-
-# vm_gone: no VMM and no supervisor of this test left, the state root empty, no cgroup
-vm_gone() {
-	local p
-	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$TESTDIR/root"; then
-			echo "left behind: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
-			return 1
-		fi
-	done
-	[ -z "$(ls -A "$ROOT")" ] || { ls -la "$ROOT" >&2; return 1; }
-	[ -z "$(__our_cgroup_dirs)" ] || { echo "cgroup left: $(__our_cgroup_dirs)" >&2; return 1; }
-}
-
-# counter ID: the guest counter's value (via exec)
-counter() {
-	"$SILO_BIN" --root "$ROOT" exec "$1" cat /work/c 3>&-
-}
-
-# counter_runs ID MIN: the counter is at least MIN and still moving
-counter_runs() {
-	local a b i
-	for ((i = 0; i < 50; i++)); do
-		a=$(counter "$1") && [ -n "$a" ] && [ "$a" -ge "$2" ] && break
-		sleep 0.2
-	done
-	[ -n "$a" ] && [ "$a" -ge "$2" ] || { echo "counter of $1: '$a' (want >= $2)" >&2; return 1; }
-	sleep 1
-	b=$(counter "$1")
-	[ "$b" -gt "$a" ] || { echo "counter of $1 stuck at $a ($b)" >&2; return 1; }
-	echo "$b"
 }
 
 @test "vm checkpoint: the counter continues after checkpoint -> restore, --leave-running, export -> import" {
@@ -160,5 +113,63 @@ counter_runs() {
 	silo_detached restore -d --image-path "$VM_DATA/snap" --bundle "$BUNDLE" v1
 	assert_failure
 	assert_output --partial "the snapshot's VM has no network device"
+	vm_gone
+}
+
+@test "vm checkpoint: a bridge-mode VM keeps its IP, MAC and published port across checkpoint -> restore" {
+	requires ip
+	command -v curl >/dev/null || skip "test requires curl"
+	ln -s busybox "$BUNDLE/rootfs/bin/httpd"
+	ln -s busybox "$BUNDLE/rootfs/bin/mkdir"
+	# the counter is the web page: it must go on counting behind the same address
+	update_config '.annotations["run.silo.network"] = "bridge" |
+		.annotations["run.silo.ports"] = "127.0.0.1:18081:80" |
+		.process.args = ["/bin/sh", "-c", "mkdir -p /www; httpd -p 80 -h /www;
+			i=0; while :; do i=$((i+1)); echo $i >/www/c; sleep 0.2; done"]'
+	# a throw-away network namespace plays the host: silo0, the veth and the DNAT rules live there
+	cat >"$TESTDIR/net.sh" <<EOF
+set -e
+ip link set lo up
+s() { "$SILO_BIN" --root "$ROOT" "\$@" </dev/null 3>&-; }
+# a number from URL (the guest rewrites the file all the time: an empty read is retried)
+get() {
+	local i v
+	for i in \$(seq 1 100); do
+		v=\$(curl -sS -m 5 "\$1" 2>/dev/null) && [ -n "\$v" ] && echo "\$v" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+s run -d --sandbox vm --bundle "$BUNDLE" w1 >/dev/null 2>&1
+ip=\$(sed -n 's/^ip=//p' "$ROOT/w1/network")
+echo "lease \$ip"
+a=\$(get "http://\$ip/c")
+echo "before \$a"
+mac1=\$(s exec w1 cat /sys/class/net/eth0/address)
+s checkpoint --image-path "$TESTDIR/ck" w1
+[ ! -e "$ROOT/w1" ] && echo gone
+jq -r .ip "$TESTDIR/ck/network.status"
+jq -r .ip "$TESTDIR/ck/vm.json"
+s restore -d --image-path "$TESTDIR/ck" --bundle "$BUNDLE" w1 >/dev/null
+b=\$(get "http://\$ip/c")
+echo "after \$b"
+[ "\$b" -gt "\$a" ] && echo counting
+p=\$(get http://127.0.0.1:18081/c)
+[ "\$p" -ge "\$b" ] && echo port-ok
+mac2=\$(s exec w1 cat /sys/class/net/eth0/address)
+[ "\$mac1" = "\$mac2" ] && echo "same mac \$mac2"
+s delete -f w1
+EOF
+	run unshare -n bash "$TESTDIR/net.sh"
+	echo "$output"
+	assert_success
+	local ip
+	ip=$(echo "$output" | sed -n 's/^lease //p')
+	[ -n "$ip" ]
+	assert_line gone
+	[ "$(echo "$output" | grep -cx "$ip")" -eq 2 ] # network.status and vm.json
+	assert_line counting
+	assert_line port-ok
+	assert_line --partial "same mac 52:54:"
 	vm_gone
 }

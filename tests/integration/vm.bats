@@ -6,27 +6,14 @@
 # The guest kernel is the host's newest /boot/vmlinuz-*; the extracted vmlinux and the
 # initramfs are cached in one data root shared by the whole file (VM_DATA).
 
-load helpers
+load vm-common
 
-setup_file() {
-	VM_DATA=$(mktemp -d /tmp/silo-vmdata.XXXXXX)
-	export VM_DATA
-}
-
-teardown_file() {
-	rm -rf "$VM_DATA"
-}
+setup_file() { vm_setup_file; }
+teardown_file() { vm_teardown_file; }
 
 setup() {
-	is_silo || skip "the vm sandbox is silo's own (runc has none)"
-	command -v qemu-system-x86_64 >/dev/null || skip "test requires qemu-system-x86_64 (package qemu-system-x86)"
-	command -v mkfs.erofs >/dev/null || skip "test requires mkfs.erofs (package erofs-utils)"
-	compgen -G "/boot/vmlinuz-*" >/dev/null || skip "test requires a kernel in /boot (linux-image-amd64)"
-	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "test requires busybox-static"
-	setup_bundle
-	mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/work"
-	cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
-	for c in sh cat echo id hostname pwd sleep tty; do ln -s busybox "$BUNDLE/rootfs/bin/$c"; done
+	vm_skip
+	vm_bundle sh cat echo id hostname pwd sleep tty stty
 	export SILO_DATA_ROOT=$VM_DATA
 }
 
@@ -36,18 +23,6 @@ teardown() {
 
 sh_cmd() {
 	update_config --arg s "$1" '.process.args = ["/bin/sh", "-c", $s]'
-}
-
-# vm_gone: no VMM and no supervisor of this test left, the state root empty
-vm_gone() {
-	local p
-	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$TESTDIR"; then
-			echo "left behind: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
-			return 1
-		fi
-	done
-	[ -z "$(ls -A "$ROOT" | grep -vx '@net')" ] || { ls -la "$ROOT" >&2; return 1; }
 }
 
 @test "vm: run /bin/true-like payload exits 0" {
@@ -164,6 +139,18 @@ A"
 	silo exec v1 /nonexistent
 	[ "$status" -eq 127 ]
 	assert_output --partial "exec '/nonexistent': No such file or directory"
+	# exec -t: a pty of its own in the guest, sized as ours; input through it; the exit code
+	if command -v script >/dev/null; then
+		cat >"$TESTDIR/tty.sh" <<-EOF
+			stty rows 33 cols 77
+			exec "$SILO_BIN" --root "$ROOT" exec -t v1 sh -c 'tty; stty size; read x; echo "got \$x"; exit 6'
+		EOF
+		run bash -c "(sleep 3; echo typed) | script -qec 'bash $TESTDIR/tty.sh' /dev/null"
+		[ "$status" -eq 6 ] || { echo "exec -t: $status $output"; false; }
+		assert_line --partial /dev/pts/
+		assert_line --partial "33 77"
+		assert_line --partial "got typed"
+	fi
 	silo exec -d v1 sh
 	assert_failure
 	assert_output --partial "not supported by the vm sandbox"
@@ -281,13 +268,11 @@ for i in \$(seq 1 300); do grep -q '^up$' "$CTR_OUT" && break; sleep 0.1; done
 for i in \$(seq 1 20); do busybox ping -c 1 -W 2 "\$ip" >/dev/null && echo ping-ok && break; sleep 0.5; done
 for i in \$(seq 1 50); do curl -sS -m 5 "http://\$ip/" && break; sleep 0.2; done
 for i in \$(seq 1 50); do curl -sS -m 5 http://127.0.0.1:18080/ && break; sleep 0.2; done
-! "$SILO_BIN" --root "$ROOT" checkpoint --image-path "$TESTDIR/ck" w1 2>&1
 "$SILO_BIN" --root "$ROOT" delete -f w1
 EOF
 	run unshare -n bash "$TESTDIR/net.sh"
 	assert_success
 	assert_line ping-ok
-	assert_output --partial "checkpoint: a vm container on a bridge network"
 	[ "$(echo "$output" | grep -c '^hello-vm$')" -eq 2 ] # the container IP, then the published port
 	local ip
 	ip=$(echo "$output" | sed -n 's/^lease //p')
