@@ -398,6 +398,10 @@ int mig_vm_source(const struct silo_context *ctx, const struct silo_migrate_opts
         silo_state_free(st);
         if (!vm)
                 return 1;
+        if (o->lazy_pages) /* qemu's postcopy-ram would be the analogue: not wired */
+                return silo_error_set(err, EOPNOTSUPP,
+                                      "migrate --lazy-pages: not supported for a vm container (qemu's "
+                                      "pre-copy moves its memory)");
         if (o->tcp_established || o->max_rounds >= 0)
                 silo_debug(
                     "migrate: --tcp-established and --rounds are CRIU's; qemu migrates the whole guest");
