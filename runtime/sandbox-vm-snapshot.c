@@ -300,35 +300,18 @@ static int save_guest(int q, int fd, silo_error_t *err)
 static int export_snapshot(struct silo_container *c, const char *image_path, const char *out,
                            silo_error_t *err)
 {
-        _cleanup_free_ char *spec = NULL, *net = NULL;
+        _cleanup_free_ char *spec = NULL, *net = NULL, *cfg = NULL;
         struct silo_ckpt_meta m = {0};
-        struct silo_buf b = {0};
-        char now[64];
         int r;
 
         r = silo_read_file_at(c->dirfd, "config.json", 16 << 20, &spec, NULL, err);
         if (r < 0)
                 return r;
-        silo_rfc3339_now(now, sizeof(now));
         /* config.dump's "sandbox":"vm" marks the archive as a VM snapshot (checkpoint/vm.json too) */
-        silo_buf_puts(&b, "{\"id\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"name\":");
-        silo_json_str(&b, c->id);
-        silo_buf_puts(&b, ",\"runtime\":\"silo\",\"runtimeVersion\":\"" SILO_VERSION "\",\"sandbox\":\"vm\","
-                          "\"bundle\":");
-        silo_json_str(&b, c->state->bundle);
-        silo_buf_puts(&b, ",\"createdTime\":");
-        silo_json_str(&b, c->state->created);
-        silo_buf_puts(&b, ",\"checkpointedTime\":");
-        silo_json_str(&b, now);
-        silo_buf_puts(&b, "}\n");
         m.spec_json = spec;
-        m.config_json = b.data;
+        m.config_json = cfg = silo_ckpt_config_json(c->id, "vm", c->state->bundle, NULL, c->state->created);
         m.network_json = net = silo_ckpt_network_status(c);
-        r = silo_ckpt_export(image_path, &m, out, err);
-        silo_buf_free(&b);
-        return r;
+        return silo_ckpt_export(image_path, &m, out, err);
 }
 
 static int vm_dump(struct silo_container *c, const char *status, void *data, silo_error_t *err)
