@@ -680,6 +680,27 @@ int silo_vm_network_prepare(struct silo_container *c, silo_error_t *err)
         return 0;
 }
 
+/*
+ * The guest gets the rootfs (an erofs image) and its own /proc, /sys, /dev: host bind mounts
+ * (volumes) are not carried into it yet.  Said once per mount instead of silently dropped, and
+ * not refused, so that an orchestrator's usual binds (hosts, resolv.conf) do not stop the
+ * container; those silo adds itself from its state dir go unmentioned.
+ */
+static void warn_host_binds(const struct silo_container *c)
+{
+        size_t root_len = strlen(c->ctx->root);
+
+        for (size_t i = 0; i < c->spec->n_mounts; i++) {
+                const struct silo_mount *m = &c->spec->mounts[i];
+                if (!m->bind || (m->source && strncmp(m->source, c->ctx->root, root_len) == 0 &&
+                                 m->source[root_len] == '/'))
+                        continue;
+                silo_warn("vm sandbox: /mounts/%zu ('%s' from '%s') is not carried into the guest yet, "
+                          "ignoring",
+                          i, m->destination, m->source ? m->source : "");
+        }
+}
+
 int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 {
         struct vm_plan p;
@@ -688,6 +709,7 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
+        warn_host_binds(c);
         r = silo_vm_network_prepare(c, err);
         if (r < 0)
                 return r;

@@ -25,10 +25,15 @@ sh_cmd() {
 	update_config --arg s "$1" '.process.args = ["/bin/sh", "-c", $s]'
 }
 
-@test "vm: run /bin/true-like payload exits 0" {
+@test "vm: run /bin/true-like payload exits 0; a host bind mount is named as not carried in" {
 	set_cmd true
-	silo run --sandbox vm --bundle "$BUNDLE" v1
+	mkdir -p "$TESTDIR/vol"
+	update_config --arg v "$TESTDIR/vol" '.mounts += [{"destination": "/data", "type": "bind",
+		"source": $v, "options": ["rbind"]}]'
+	run --separate-stderr "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1
 	assert_success
+	[[ "$stderr" == *"('/data' from '$TESTDIR/vol') is not carried into the guest yet"* ]] ||
+		fail "no warning for the bind mount: $stderr"
 
 	vm_gone
 }
