@@ -739,7 +739,72 @@ static int mask_dir(int fd, int *shared)
         return r;
 }
 
-static int mask_paths(int rootfd, char **paths, silo_error_t *err)
+/*
+ * maskedPaths / readonlyPaths below /proc and /sys are resolved inside the procfs and sysfs that
+ * the config mounted there, held by fd from one lookup, not through whatever the names "/proc"
+ * and "/sys" of the (container-owned) rootfs lead to at each lookup.  A /proc swapped for a
+ * symlink into a volume between the procfs mount and the masks (CVE-2019-19921/16884, and
+ * cve-race.bats catching it: /proc/keys resolved to /vol/fake/keys, ENOENT, skipped; /proc/sys
+ * to /vol/fake/sys, bound read-only there) would take the masks and leave the real files bare.
+ * The lookup of the mount itself refuses a symlink (O_NOFOLLOW) and anything that is not the
+ * filesystem the config put there: the container does not start.  Without such a mount in the
+ * config, paths resolve in the rootfs as before.
+ */
+struct kernel_fs {
+        int proc, sys; /* the mount roots, or -1 */
+};
+
+static bool spec_mounts_at(const struct silo_spec *spec, const char *dest)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].destination && strcmp(spec->mounts[i].destination, dest) == 0)
+                        return true;
+        return false;
+}
+
+static int open_kernel_fs(int rootfd, const struct silo_spec *spec, const char *dest, long magic,
+                          const char *what, int *ret, silo_error_t *err)
+{
+        struct statfs sfs;
+        int fd;
+
+        *ret = -1;
+        if (!spec_mounts_at(spec, dest))
+                return 0;
+        fd = silo_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY | O_NOFOLLOW, err);
+        if (fd < 0)
+                return silo_error_wrap(err, "masked and read-only paths: '%s' is not the %s mounted there", dest,
+                                       what);
+        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != magic) {
+                close(fd);
+                return silo_error_set(err, EXDEV,
+                                      "masked and read-only paths: '%s' is not the %s mounted there (swapped?)",
+                                      dest, what);
+        }
+        *ret = fd;
+        return 0;
+}
+
+/* Where path resolves: *ret_base and the path relative to it. */
+static const char *kernel_fs_rel(int rootfd, const struct kernel_fs *k, const char *path, int *ret_base)
+{
+        const char *p = path;
+
+        while (*p == '/')
+                p++;
+        if (k->proc >= 0 && strncmp(p, "proc/", 5) == 0) {
+                *ret_base = k->proc;
+                return p + 5;
+        }
+        if (k->sys >= 0 && strncmp(p, "sys/", 4) == 0) {
+                *ret_base = k->sys;
+                return p + 4;
+        }
+        *ret_base = rootfd;
+        return path;
+}
+
+static int mask_paths(int rootfd, const struct kernel_fs *k, char **paths, silo_error_t *err)
 {
         _cleanup_close_ int nullfd = -1, tmpfs = -1;
         size_t i;
@@ -750,7 +815,10 @@ static int mask_paths(int rootfd, char **paths, silo_error_t *err)
                 _cleanup_free_ char *ctx = silo_xasprintf("/linux/maskedPaths/%zu", i);
                 struct stat st;
 
-                fd = silo_open_in_root(rootfd, paths[i], O_PATH, err);
+                int base;
+                const char *rel = kernel_fs_rel(rootfd, k, paths[i], &base);
+
+                fd = silo_open_in_root(base, rel, O_PATH, err);
                 if (fd == -ENOENT) {
                         silo_error_free(err);
                         continue;
@@ -763,7 +831,7 @@ static int mask_paths(int rootfd, char **paths, silo_error_t *err)
                         r = mask_dir(fd, &tmpfs);
                         if (r < 0)
                                 return silo_error_set(err, -r, "%s: mount tmpfs over '%s'", ctx, paths[i]);
-                        r = silo_rootfs_reopen_mounted(rootfd, paths[i], fd, -1, ctx, NULL, err);
+                        r = silo_rootfs_reopen_mounted(base, rel, fd, -1, ctx, NULL, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -780,14 +848,14 @@ static int mask_paths(int rootfd, char **paths, silo_error_t *err)
                 r = silo_rootfs_bind_fd(nullfd, fd, false);
                 if (r < 0)
                         return silo_error_set(err, -r, "%s: bind /dev/null over '%s'", ctx, paths[i]);
-                r = silo_rootfs_reopen_mounted(rootfd, paths[i], fd, nullfd, ctx, NULL, err);
+                r = silo_rootfs_reopen_mounted(base, rel, fd, nullfd, ctx, NULL, err);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int readonly_paths(int rootfd, char **paths, silo_error_t *err)
+static int readonly_paths(int rootfd, const struct kernel_fs *k, char **paths, silo_error_t *err)
 {
         size_t i;
         int r;
@@ -796,7 +864,10 @@ static int readonly_paths(int rootfd, char **paths, silo_error_t *err)
                 _cleanup_close_ int fd = -1, newfd = -1;
                 _cleanup_free_ char *ctx = silo_xasprintf("/linux/readonlyPaths/%zu", i);
 
-                fd = silo_open_in_root(rootfd, paths[i], O_PATH, err);
+                int base;
+                const char *rel = kernel_fs_rel(rootfd, k, paths[i], &base);
+
+                fd = silo_open_in_root(base, rel, O_PATH, err);
                 if (fd == -ENOENT) {
                         silo_error_free(err);
                         continue;
@@ -806,7 +877,7 @@ static int readonly_paths(int rootfd, char **paths, silo_error_t *err)
                 r = silo_rootfs_bind_fd(fd, fd, true);
                 if (r < 0)
                         return silo_error_set(err, -r, "%s: bind '%s' onto itself", ctx, paths[i]);
-                r = silo_rootfs_reopen_mounted(rootfd, paths[i], fd, fd, ctx, &newfd, err);
+                r = silo_rootfs_reopen_mounted(base, rel, fd, fd, ctx, &newfd, err);
                 if (r < 0)
                         return r;
                 /* Recursive, so that nothing mounted below (e.g. binfmt_misc) stays writable. */
@@ -832,13 +903,23 @@ int silo_rootfs_finalize(const struct silo_spec *spec, silo_error_t *err)
                 if (r < 0)
                         return silo_error_set(err, -r, "/root/readonly: remount '/' read-only");
         }
+        if (l && (l->masked_paths || l->readonly_paths)) {
+                struct kernel_fs k = {-1, -1};
+                r = open_kernel_fs(rootfd, spec, "/proc", PROC_SUPER_MAGIC, "procfs", &k.proc, err);
+                if (r == 0)
+                        r = open_kernel_fs(rootfd, spec, "/sys", SYSFS_MAGIC, "sysfs", &k.sys, err);
+                if (r == 0)
+                        r = mask_paths(rootfd, &k, l->masked_paths, err);
+                if (r == 0)
+                        r = readonly_paths(rootfd, &k, l->readonly_paths, err);
+                if (k.proc >= 0)
+                        close(k.proc);
+                if (k.sys >= 0)
+                        close(k.sys);
+                if (r < 0)
+                        return r;
+        }
         if (l) {
-                r = mask_paths(rootfd, l->masked_paths, err);
-                if (r < 0)
-                        return r;
-                r = readonly_paths(rootfd, l->readonly_paths, err);
-                if (r < 0)
-                        return r;
                 if (l->rootfs_propagation_flags & PROPAGATION_MS) {
                         r = propagate_fd(rootfd, l->rootfs_propagation_flags);
                         if (r < 0)
