@@ -190,14 +190,17 @@ ping_from() {
 	assert_no_tmp
 
 	# the destination's VMM cannot start (address space too small) after the whole stream was
-	# sent: the guest, stopped here by qemu's completion, is resumed in place
-	migrate_rsh "$ROOT" "$N2" "$ROOT2" c1 "prlimit --as=200000000 "
-	assert_failure
-	assert_output --partial "the container runs here again"
-	[ "$(state_field c1 status)" = running ] && [ "$(state_field c1 pid)" = "$pid" ] || fail "source changed"
-	n=$(counter_runs c1 "$n")
-	[ -z "$(n2 list -q)" ] || fail "node 2 has: $(n2 list -q)"
-	vm_gone "$ROOT2"
+	# sent: the guest, stopped here by qemu's completion, is resumed in place.  Not with an
+	# ASan build: the limit stops the receiving silo itself (its shadow memory) before qemu.
+	if ! ldd "$REAL_SILO" 2>/dev/null | grep -q libasan; then
+		migrate_rsh "$ROOT" "$N2" "$ROOT2" c1 "prlimit --as=200000000 "
+		assert_failure
+		assert_output --partial "the container runs here again"
+		[ "$(state_field c1 status)" = running ] && [ "$(state_field c1 pid)" = "$pid" ] || fail "source changed"
+		n=$(counter_runs c1 "$n")
+		[ -z "$(n2 list -q)" ] || fail "node 2 has: $(n2 list -q)"
+		vm_gone "$ROOT2"
+	fi
 	assert_no_tmp
 	silo delete --force c1
 	assert_success
