@@ -32,6 +32,17 @@ bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
+# bats-assert's assert_success/assert_failure show only $output: after `run --separate-stderr`
+# the reason a command failed is in $stderr, so it is shown too (a CI failure must say why)
+eval "__bats_assert_success() $(declare -f assert_success | tail -n +2)"
+eval "__bats_assert_failure() $(declare -f assert_failure | tail -n +2)"
+assert_success() {
+	__bats_assert_success "$@" || { [ -z "${stderr:-}" ] || echo "stderr: $stderr" >&2; return 1; }
+}
+assert_failure() {
+	__bats_assert_failure "$@" || { [ -z "${stderr:-}" ] || echo "stderr: $stderr" >&2; return 1; }
+}
+
 INTEGRATION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/leakcheck.sh
 . "$INTEGRATION_ROOT/../lib/leakcheck.sh"
