@@ -56,5 +56,10 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
 /* network.status of a bridge container (bridge, ip, mac, ports; JSON) or NULL: restore and
  * migrate lease the same address from it. */
 char *silo_ckpt_network_status(struct silo_container *c);
+/* An image container's dir made on this node from data_root's image: spec_json (its image dir
+ * annotation rewritten to the new dir) and the rootfs changes in srcfd (rootfs-diff.tar,
+ * deleted.files).  *ret_dir is the caller's to remove if what follows fails (import.c). */
+int silo_ckpt_image_dir_make(const char *data_root, const char *state_root, const char *image, const char *id,
+                             const char *spec_json, int srcfd, char **ret_dir, silo_error_t *err);
 
 #endif

@@ -123,44 +123,34 @@ int ckpt_export_archive(struct silo_container *c, const struct silo_criu_opts *o
 /* ---- restore --import --------------------------------------------------------------------- */
 
 /*
- * An image container's rootfs at --import.  Same node, same id: its container dir is still there
- * (checkpoint keeps it) and already holds the changes.  Otherwise the dir is made here from the
- * image in this node's data root, the config's image dir annotation pointing to it, and the
- * archived changes (rootfs-diff.tar, deleted.files) go into its fresh upper dir before CRIU runs.
- * The dir is removed again on failure here; later, restore's rollback removes it (delete hook).
+ * An image container's dir made on this node (restore --import, migrate to a node with its own
+ * data root): from the image in data_root's store, with the config given (its image dir
+ * annotation rewritten to point here) and the rootfs changes of srcfd (rootfs-diff.tar,
+ * deleted.files) in its fresh upper dir, before CRIU runs.  Removed again on failure; the
+ * caller's once returned (restore's rollback leaves image container dirs to their maker).
  */
-static int import_image_dir(const struct silo_context *ctx, const struct silo_criu_opts *o,
-                            const struct silo_spec *spec, const char *spec_json, int srcfd, char **ret_bundle,
-                            bool *ret_made, silo_error_t *err)
+int silo_ckpt_image_dir_make(const char *data_root, const char *state_root, const char *image, const char *id,
+                             const char *spec_json, int srcfd, char **ret_dir, silo_error_t *err)
 {
-        const char *dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
-        const char *image = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME);
-        const char *base = strrchr(dir, '/');
-        _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir), *json = NULL, *newdir = NULL;
-        const char *data = o->data_root ? o->data_root : silo_data_root_default();
+        _cleanup_free_ char *json = NULL, *newdir = NULL;
         struct silo_spec *nspec = NULL;
         struct silo_store s = {.dirfd = -1, .gc_lock = -1};
         int r;
 
-        if (base && strcmp(base + 1, o->id) == 0 && access(cfg, F_OK) == 0) {
-                *ret_bundle = silo_xstrdup(dir);
-                return 0;
-        }
         if (image == NULL || *image == '\0')
-                return silo_error_set(err, EINVAL,
-                                      "--import: the archive's config names no image (annotation '%s')",
+                return silo_error_set(err, EINVAL, "the container's config names no image (annotation '%s')",
                                       SILO_ANNOT_IMAGE_NAME);
-        r = silo_store_open(&s, data, false, err);
+        r = silo_store_open(&s, data_root, false, err);
         if (r == 0 && flock(s.gc_lock, LOCK_SH) < 0) /* prune must not take the layers meanwhile */
-                r = silo_error_set(err, errno, "lock '%s/gc.lock'", data);
+                r = silo_error_set(err, errno, "lock '%s/gc.lock'", data_root);
         if (r < 0) {
                 silo_store_close(&s);
                 return silo_error_wrap(err,
-                                       "--import: the container ran from image '%s', but there is no image "
-                                       "store at '%s' (import the image first)",
-                                       image, data);
+                                       "the container ran from image '%s', but there is no image store at '%s' "
+                                       "(import the image first)",
+                                       image, data_root);
         }
-        newdir = silo_xasprintf("%s/containers/%s", s.root, o->id);
+        newdir = silo_xasprintf("%s/containers/%s", s.root, id);
         json = silo_ckpt_spec_set_image_dir(spec_json, newdir, err);
         if (json == NULL) {
                 silo_store_close(&s);
@@ -168,14 +158,14 @@ static int import_image_dir(const struct silo_context *ctx, const struct silo_cr
         }
         free(newdir);
         newdir = NULL;
-        r = silo_image_container_dir_create(&s, image, o->id, ctx->root, json, &newdir, err);
+        r = silo_image_container_dir_create(&s, image, id, state_root, json, &newdir, err);
         silo_store_close(&s);
         if (r < 0)
-                return silo_error_wrap(err, "--import: the container ran from image '%s'%s", image,
+                return silo_error_wrap(err, "the container ran from image '%s'%s", image,
                                        r == -ENOENT ? " (import it into this node's data root first)" : "");
         r = silo_spec_parse(json, strlen(json), &nspec, err);
         if (r == 0)
-                r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, o->id, err);
+                r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, id, err);
         silo_spec_free(nspec);
         if (r < 0) {
                 silo_error_t e = NULL;
@@ -185,7 +175,30 @@ static int import_image_dir(const struct silo_context *ctx, const struct silo_cr
                 }
                 return r;
         }
-        *ret_bundle = TAKE_PTR(newdir);
+        *ret_dir = TAKE_PTR(newdir);
+        return 0;
+}
+
+/* An image container's rootfs at --import.  Same node, same id: its container dir is still
+ * there (checkpoint keeps it) and already holds the changes; otherwise it is made here. */
+static int import_image_dir(const struct silo_context *ctx, const struct silo_criu_opts *o,
+                            const struct silo_spec *spec, const char *spec_json, int srcfd, char **ret_bundle,
+                            bool *ret_made, silo_error_t *err)
+{
+        const char *dir = silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR);
+        const char *base = strrchr(dir, '/');
+        _cleanup_free_ char *cfg = silo_xasprintf("%s/config.json", dir);
+        int r;
+
+        if (base && strcmp(base + 1, o->id) == 0 && access(cfg, F_OK) == 0) {
+                *ret_bundle = silo_xstrdup(dir);
+                return 0;
+        }
+        r = silo_ckpt_image_dir_make(o->data_root ? o->data_root : silo_data_root_default(), ctx->root,
+                                     silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME), o->id, spec_json, srcfd,
+                                     ret_bundle, err);
+        if (r < 0)
+                return silo_error_wrap(err, "--import");
         *ret_made = true;
         return 0;
 }

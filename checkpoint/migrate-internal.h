@@ -12,7 +12,7 @@
 #include "../runtime/container.h"
 #include "../runtime/error.h"
 
-#define MIG_PROTO 1
+#define MIG_PROTO 2 /* 2: an image container's dir is shared or re-made from its diff */
 #define MIG_MAX_FRAME (1u << 20)
 
 enum {
@@ -43,6 +43,7 @@ long mig_kernel_num(const char *rel);                                       /* "
 int mig_criu_version(silo_error_t *err);                                    /* libcriu loaded: e.g. 31701 */
 int mig_criu_cpuinfo(const char *verb, const char *dir, silo_error_t *err); /* criu cpuinfo dump|check */
 bool mig_name_ok(const char *s, size_t n); /* [A-Za-z0-9._-]+, not "." or ".." */
+void mig_boot_id(char buf[40]);            /* this kernel's boot id ("" if unknown) */
 
 /* Post-copy (migrate-lazy.c): the final dump in a child process that serves the pages through
  * a relay child that owns the public port. */

@@ -9,6 +9,7 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
@@ -54,6 +55,7 @@ struct dst_run {
         int rfd, wfd;
         int file; /* the file being received, -1 */
         yajl_val hello;
+        const char *rootfs; /* READY's "rootfs": "shared", "diff" (make the dir here) or "bundle" */
         bool restored;
 };
 
@@ -61,6 +63,41 @@ static const char *hello_str(const struct dst_run *d, const char *key)
 {
         const char *s = silo_json_string(d->hello, key, NULL);
         return s ? s : "";
+}
+
+/*
+ * An image container: its dir under this node's data root is either the source's very dir (two
+ * roots on one machine: same boot id, device and inode), restored from in place, or made here
+ * at RESTORE from this node's image and the rootfs changes of the final dump.  Any other dir of
+ * that id here is busy.
+ */
+static int image_dir_preflight(struct dst_run *d, silo_error_t *err)
+{
+        const char *id = hello_str(d, "id");
+        _cleanup_free_ char *dir = NULL, *spec = silo_xasprintf("%s/spec/config.json", d->tmp);
+        char real[PATH_MAX], boot[40];
+        struct stat st;
+
+        if (realpath(d->data_root, real) == NULL)
+                return silo_error_set(err, errno, "data root '%s'", d->data_root);
+        dir = silo_xasprintf("%s/containers/%s", real, id);
+        if (stat(dir, &st) == 0) {
+                mig_boot_id(boot);
+                if (*boot && strcmp(boot, hello_str(d, "bootId")) == 0 &&
+                    strtoull(hello_str(d, "dirDev"), NULL, 10) == (unsigned long long)st.st_dev &&
+                    strtoull(hello_str(d, "dirIno"), NULL, 10) == (unsigned long long)st.st_ino) {
+                        d->rootfs = "shared";
+                        return 0;
+                }
+                return silo_error_set(err, EEXIST, "container dir '%s' already exists here", dir);
+        }
+        if (errno != ENOENT)
+                return silo_error_set(err, errno, "'%s'", dir);
+        if (access(spec, F_OK) < 0)
+                return silo_error_set(err, EPROTO, "migrate: the source sent no config for image container '%s'",
+                                      id);
+        d->rootfs = "diff";
+        return 0;
 }
 
 /* Everything the destination must have before any page moves. */
@@ -126,6 +163,9 @@ static int preflight(struct dst_run *d, silo_error_t *err)
                         return silo_error_set(err, ENOENT, "image '%s' is not here (data root '%s')", image,
                                               d->data_root);
         }
+        d->rootfs = "bundle";
+        if (*hello_str(d, "imageDir") && !vm)
+                return image_dir_preflight(d, err);
         free(path);
         path = silo_xasprintf("%s/config.json", bundle);
         if (access(path, F_OK) < 0)
@@ -146,13 +186,36 @@ static int preflight(struct dst_run *d, silo_error_t *err)
         return 0;
 }
 
+/* "rootfs":"diff": the container dir, made here from this node's image, the config the source
+ * sent and the rootfs changes in the final dir.  "made-id" in the temporary dir first: if this
+ * worker dies before the container exists here, the process that forked it reclaims the dir. */
+static int make_image_dir(struct dst_run *d, const char *img, char **ret, silo_error_t *err)
+{
+        const char *id = hello_str(d, "id");
+        _cleanup_free_ char *spec = NULL;
+        _cleanup_close_ int imgfd = -1;
+        int r;
+
+        r = silo_read_file_at(d->tmpfd, "spec/config.json", 16 << 20, &spec, NULL, err);
+        if (r == 0)
+                r = silo_write_file_atomic_at(d->tmpfd, "made-id", id, strlen(id), 0600, err);
+        if (r < 0)
+                return r;
+        imgfd = open(img, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (imgfd < 0)
+                return silo_error_set(err, errno, "'%s'", img);
+        r = silo_ckpt_image_dir_make(d->data_root, d->ctx->root, hello_str(d, "image"), id, spec, imgfd, ret,
+                                     err);
+        return r < 0 ? silo_error_wrap(err, "migrate: the container dir here") : 0;
+}
+
 static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
 {
         _cleanup_free_ char *img = NULL, *reply = NULL;
         yajl_val v = NULL;
         const char *dir, *ps;
         struct silo_criu_opts co = {.status_fd = -1, .detach = true};
-        _cleanup_free_ char *page_server = NULL;
+        _cleanup_free_ char *page_server = NULL, *made = NULL;
         int status = 0, saved = -1, nul, r;
         double t0 = mig_now_ms();
         char path[64];
@@ -179,6 +242,12 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
         co.id = hello_str(d, "id");
         co.image_path = img;
         co.bundle = hello_str(d, "bundle");
+        if (d->rootfs && strcmp(d->rootfs, "diff") == 0) {
+                r = make_image_dir(d, img, &made, err);
+                if (r < 0)
+                        return r;
+                co.bundle = made;
+        }
         co.tcp_established = silo_json_get(d->hello, "tcpEstablished", NULL, yajl_t_true) != NULL;
         /* the restored tasks get this process's stdio for their pipes (descriptors.json): never
          * the migration stream or the remote shell's stderr, which would then never close */
@@ -196,9 +265,23 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 dup2(saved, 2);
                 close(saved);
         }
+        if (r < 0 && made) { /* restore's rollback leaves an image container dir to its maker */
+                silo_error_t e = NULL;
+                if (silo_image_bundle_remove(made, &e) < 0) {
+                        silo_warn("%s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+        }
         if (r < 0)
                 return r;
         d->restored = true;
+        if (d->rootfs && strcmp(d->rootfs, "shared") == 0) { /* the source's dir: this root owns it now */
+                silo_error_t e = NULL;
+                if (silo_image_container_dir_adopt(co.bundle, d->ctx->root, &e) < 0) {
+                        silo_warn("migrate: %s, ignoring", e->msg);
+                        silo_error_free(&e);
+                }
+        }
         snprintf(path, sizeof(path), "%.0f", mig_now_ms() - t0);
         reply = silo_xasprintf("{\"restoreMs\":%s}", path);
         return mig_send_str(d->wfd, MSG_RUNNING, reply, err);
@@ -288,7 +371,8 @@ static int dst_worker(struct dst_run *d, silo_error_t *err)
                         if (r < 0)
                                 break;
                         mig_kernel_release(kernel, sizeof(kernel));
-                        ready = silo_xasprintf("{\"silo\":\"%s\",\"kernel\":\"%s\"}", SILO_VERSION, kernel);
+                        ready = silo_xasprintf("{\"silo\":\"%s\",\"kernel\":\"%s\",\"rootfs\":\"%s\"}",
+                                               SILO_VERSION, kernel, d->rootfs ? d->rootfs : "bundle");
                         r = mig_send_str(d->wfd, MSG_READY, ready, err);
                 } else if (type == MSG_ROUND) {
                         silo_debug("migrate: round %s", p);
@@ -355,6 +439,13 @@ int silo_migrate_receive(const struct silo_context *ctx, const char *data_root, 
                 if (errno != EINTR)
                         return silo_error_set(err, errno, "waitpid");
         tmp = silo_xasprintf("%s/@migrate-in-%d", ctx->root, (int)pid);
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+                /* a worker that died while making an image container's dir: the dir goes unless
+                 * the container exists here (then `delete --force` owns it) */
+                _cleanup_free_ char *made = silo_xasprintf("%s/made-id", tmp), *id = NULL;
+                if (silo_read_file_at(AT_FDCWD, made, 256, &id, NULL, NULL) == 0 && silo_id_valid(id))
+                        silo_image_reclaim_orphan(data_root, ctx->root, id);
+        }
         silo_rm_rf_at(AT_FDCWD, tmp);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;

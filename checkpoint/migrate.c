@@ -10,22 +10,31 @@
  *
  * Protocol, version 1 (MIG_PROTO).  Every message is a frame:
  *     u32 type (big endian) | u32 length (big endian, <= MIG_MAX_FRAME) | payload
- *   src -> dst  HELLO    JSON {"proto":1,"silo","criu","kernel","id","bundle","image","ip","bridge"}
+ *   src -> dst  HELLO    JSON {"proto":2,"silo","criu","kernel","id","bundle","image","ip","bridge",
+ *                             "imageDir","bootId","dirDev","dirIno"}
  *   src -> dst  MKDIR    "dir"                      one component
  *   src -> dst  FILE     "dir/name"                 then DATA* and EOF
  *   src -> dst  DATA     bytes of the open file
  *   src -> dst  EOF      ""                         the open file is complete
  *   src -> dst  SYMLINK  "dir/name\0../dir2"        CRIU's parent links, nothing else
  *   src -> dst  CHECK    ""                         pre-flight now (cpuinfo/ has been sent)
- *   dst -> src  READY    JSON {"silo","criu","kernel"}   or ERROR
+ *   dst -> src  READY    JSON {"silo","kernel","rootfs"}  or ERROR
  *   src -> dst  ROUND    JSON {"dir","pages"}       a pre-dump round is complete (informational)
  *   src -> dst  RESTORE  JSON {"dir"}               restore from dir now
- *   dst -> src  RUNNING  JSON {"pid","restoreMs"}   or ERROR
+ *   dst -> src  RUNNING  JSON {"restoreMs"}         or ERROR
  *   src -> dst  DONE     ""                         the source is gone: dst drops its images
  *   either      ERROR    "message"                  the sender gives up; the stream ends
  * The destination writes only below its own temporary dir <root>/@migrate-in-<worker pid>, one
  * level of plain names (no "..", no "/" at either end), files created O_EXCL|O_NOFOLLOW; links
  * must read "../<name>".
+ * An image container (HELLO "imageDir": its container dir under the source's data root) also
+ * sends "spec/config.json" before CHECK.  READY's "rootfs" says what the destination does with
+ * its rootfs: "shared" = the very same dir is this node's too (same boot id, device and inode:
+ * two roots on one machine), the destination restores from it and the source keeps it;
+ * "diff" = the destination makes its own dir from the image in its data root, so the final dir
+ * also carries rootfs-diff.tar + deleted.files (the overlay's upper dir, as checkpoint --export
+ * writes them) and the source removes its dir once the container runs there.  A plain bundle
+ * ("rootfs":"bundle") must be at the same path on both nodes, as runc's restore needs.
  * A vm container (HELLO "sandbox":"vm", no "criu"/cpuinfo) sends the files of a VM snapshot in
  * "vm/", vm.state being qemu's live migration stream, and no ROUND: checkpoint/migrate-vm.c.
  *
@@ -64,6 +73,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "archive.h"
 #include "checkpoint.h"
 #include "criu-dl.h"
 #include "migrate.h"
@@ -245,6 +255,15 @@ bool mig_name_ok(const char *s, size_t n)
         return true;
 }
 
+void mig_boot_id(char buf[40])
+{
+        _cleanup_free_ char *b = NULL;
+
+        buf[0] = '\0';
+        if (silo_read_file_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &b, NULL, NULL) == 0)
+                snprintf(buf, 40, "%.*s", (int)strcspn(b, "\n"), b);
+}
+
 /* ---- source: sending a directory ------------------------------------------------------------- */
 
 /* Send every file and parent link of <base>/<dir>; *ret_pages: bytes of pages-*.img (the dirty
@@ -378,6 +397,8 @@ int mig_spawn_rsh(const struct silo_migrate_opts *o, pid_t *ret_pid, silo_error_
 
 struct src_info {
         char *status, *bundle, *image, *image_dir, *ip, *bridge;
+        char *config;      /* the container's config.json (an image container's goes along) */
+        struct stat dir_st; /* of image_dir: the destination tells whether it is its own too */
 };
 
 static void src_info_clear(struct src_info *s)
@@ -388,6 +409,7 @@ static void src_info_clear(struct src_info *s)
         free(s->image_dir);
         free(s->ip);
         free(s->bridge);
+        free(s->config);
 }
 
 /* What the destination must know and check, from the container's state dir. */
@@ -416,6 +438,9 @@ static int src_load(const struct silo_context *ctx, const char *id, struct src_i
         s->image = silo_xstrdup(silo_spec_annotation(spec, SILO_ANNOT_IMAGE_NAME));
         s->image_dir = silo_xstrdup(silo_spec_annotation(spec, SILO_ANNOT_IMAGE_DIR));
         silo_spec_free(spec);
+        if (s->image_dir && stat(s->image_dir, &s->dir_st) < 0)
+                return silo_error_set(err, errno, "the container dir '%s'", s->image_dir);
+        s->config = TAKE_PTR(cfg);
         free(path);
         path = silo_xasprintf("%s/%s/network", ctx->root, id);
         if (silo_read_file_at(AT_FDCWD, path, 4096, &net, NULL, NULL) == 0) {
@@ -448,6 +473,16 @@ static char *hello_json(const char *id, const struct src_info *s, int criu, bool
         silo_json_str(&b, s->ip ? s->ip : "");
         silo_buf_puts(&b, ",\"bridge\":");
         silo_json_str(&b, s->bridge ? s->bridge : "");
+        if (s->image_dir) {
+                char boot[40];
+                mig_boot_id(boot);
+                silo_buf_puts(&b, ",\"imageDir\":");
+                silo_json_str(&b, s->image_dir);
+                silo_buf_puts(&b, ",\"bootId\":");
+                silo_json_str(&b, boot);
+                silo_buf_printf(&b, ",\"dirDev\":\"%llu\",\"dirIno\":\"%llu\"", (unsigned long long)s->dir_st.st_dev,
+                                (unsigned long long)s->dir_st.st_ino);
+        }
         silo_buf_printf(&b, ",\"tcpEstablished\":%s,\"lazyPages\":%s}", tcp ? "true" : "false",
                         lazy ? "true" : "false");
         return b.data;
@@ -466,6 +501,8 @@ struct src_run {
         double t_freeze, t_dumped, t_sent, t_running, restore_ms, t_pages;
         bool dumped; /* the final dump stopped the container here: a failure restores it in place */
         bool tcp;    /* the stream is a tcp: connection */
+        bool rootfs_diff; /* READY "rootfs":"diff": the final dir carries the rootfs changes, and
+                           * the container dir here goes once the destination runs it */
         struct mig_lazy lazy; /* --lazy-pages: the dump serving the pages (pid 0: none) */
 };
 
@@ -564,6 +601,11 @@ static int final_stage(struct src_run *m, silo_error_t *err)
                 m->dumped = true;
                 restore = silo_xstrdup("{\"dir\":\"final\"}");
         }
+        if (m->rootfs_diff) { /* stopped (or frozen, post-copy): the upper dir holds still */
+                r = silo_ckpt_rootfs_export(m->info->image_dir, dir, err);
+                if (r < 0)
+                        return silo_error_wrap(err, "final dump: the rootfs changes");
+        }
         m->t_dumped = mig_now_ms();
         r = send_dir(m->fd, m->tmp, "final", &m->final_pages, &m->final_bytes, err);
         if (r == 0)
@@ -648,6 +690,35 @@ static char *src_tmpdir(const struct silo_context *ctx, const char *id, silo_err
         return t;
 }
 
+/* An image container's config.json, as "spec/config.json" (the destination makes its dir from it) */
+static int send_spec(int fd, const char *tmp, const char *config, silo_error_t *err)
+{
+        _cleanup_free_ char *dir = silo_xasprintf("%s/spec", tmp);
+        _cleanup_close_ int dfd = -1;
+        uint64_t pages, bytes;
+        int r;
+
+        if (mkdir(dir, 0700) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return silo_error_set(err, errno, "mkdir '%s'", dir);
+        r = silo_write_file_atomic_at(dfd, "config.json", config, strlen(config), 0600, err);
+        if (r < 0)
+                return r;
+        return send_dir(fd, tmp, "spec", &pages, &bytes, err);
+}
+
+/* After the commit ("rootfs":"diff"): the destination runs the container from its own dir;
+ * this one (the overlay's upper and work dirs) has nothing left to serve. */
+static void remove_image_dir(const struct src_run *m)
+{
+        silo_error_t e = NULL;
+
+        if (silo_image_bundle_remove(m->info->image_dir, &e) < 0) {
+                silo_warn("migrate: %s (the container runs at '%s'; remove it by hand), ignoring", e->msg,
+                          m->o->dest);
+                silo_error_free(&e);
+        }
+}
+
 int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts *o, silo_error_t *err)
 {
         struct src_info info = {0};
@@ -713,10 +784,23 @@ int silo_migrate(const struct silo_context *ctx, const struct silo_migrate_opts 
         r = mig_send_str(m.fd, MSG_HELLO, hello, err);
         if (r == 0)
                 r = send_dir(m.fd, tmp, "cpuinfo", &pages, &bytes, err);
+        if (r == 0 && info.image_dir)
+                r = send_spec(m.fd, tmp, info.config, err);
         if (r == 0)
                 r = mig_send(m.fd, MSG_CHECK, NULL, 0, err);
         if (r == 0)
                 r = mig_expect(m.fd, MSG_READY, &ready, err);
+        if (r == 0) {
+                yajl_val v = NULL;
+                r = silo_json_parse("READY", ready, &v, err);
+                if (r == 0) {
+                        const char *fs = silo_json_string(v, "rootfs", NULL);
+                        m.rootfs_diff = fs && strcmp(fs, "diff") == 0;
+                        if (info.image_dir && !(fs && (strcmp(fs, "diff") == 0 || strcmp(fs, "shared") == 0)))
+                                r = silo_error_set(err, EPROTO, "migrate: READY says nothing of the rootfs");
+                }
+                yajl_tree_free(v);
+        }
         if (r < 0) {
                 silo_error_wrap(err, "migrate: pre-flight on '%s' failed, the container keeps running here",
                                 o->dest);
@@ -784,6 +868,8 @@ out:
         if (tmp)
                 silo_rm_rf_at(AT_FDCWD, tmp);
         mig_lazy_abort(ctx, o->id, &m.lazy); /* nothing left running behind us (a no-op when done) */
+        if (m.rootfs_diff && m.t_running > 0) /* it runs there from a dir of its own */
+                remove_image_dir(&m);
         free(m.lazy.addr);
         src_info_clear(&info);
         return r;

@@ -565,6 +565,28 @@ void silo_image_reclaim_orphan(const char *data_root, const char *state_root, co
                 silo_error_free(&e);
 }
 
+int silo_image_container_dir_adopt(const char *dir, const char *state_root, silo_error_t *err)
+{
+        _cleanup_close_ int parent = -1, dfd = -1;
+        _cleanup_free_ char *id = NULL, *buf = NULL, *owner = NULL;
+        const char *rest;
+        int r = validate_dir(dir, &parent, &id, err);
+
+        if (r < 0)
+                return r;
+        dfd = openat(parent, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return silo_error_set(err, errno, "'%s'", dir);
+        r = silo_read_file_at(dfd, MARKER, 1 << 20, &buf, NULL, err);
+        if (r < 0)
+                return r;
+        rest = strchr(buf, '\n');
+        rest = rest ? strchr(rest + 1, '\n') : NULL; /* after the owner's two lines: the layers */
+        owner = silo_xasprintf("%s\n%d %llu\n%s", state_root, (int)getpid(), silo_proc_start_time(getpid()),
+                               rest ? rest + 1 : "");
+        return silo_write_file_atomic_at(dfd, MARKER, owner, strlen(owner), 0600, err);
+}
+
 int silo_image_bundle_remove(const char *dir, silo_error_t *err)
 {
         _cleanup_close_ int parent = -1;

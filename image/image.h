@@ -175,6 +175,9 @@ int silo_image_container_dir_create(struct silo_store *s, const char *image, con
 /* delete --force of an id without state: remove <data_root>/containers/<id> if state_root owns it
  * and its creator is gone (a create killed before its state dir existed).  Never fails. */
 void silo_image_reclaim_orphan(const char *data_root, const char *state_root, const char *id);
+/* A container dir that another state root on this machine handed over (migrate between two
+ * roots sharing one data root): its marker names state_root as the owner from now on. */
+int silo_image_container_dir_adopt(const char *dir, const char *state_root, silo_error_t *err);
 /* Undo silo_image_bundle_create: unmount + remove.  Validates dir is a silo container dir. */
 int silo_image_bundle_remove(const char *dir, silo_error_t *err);
 /* Delete hook: for a config with the run.silo.image.dir annotation, remove the bundle dir. */

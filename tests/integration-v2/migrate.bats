@@ -271,6 +271,63 @@ assert_no_tmp() {
 	silo delete --force img1
 }
 
+@test "migrate: an image container moves between data roots with its rootfs changes, and back onto a shared one" {
+	"$INTEGRATION_ROOT/../../scripts/mkimage-busybox.sh" "$TESTDIR/bb.tar" bb:1 >/dev/null ||
+		skip "cannot build the busybox image"
+	local d
+	for d in data1 data2; do
+		timeout 120 "$SILO_BIN" --root "$ROOT" --data-root "$TESTDIR/$d" image import "$TESTDIR/bb.tar" \
+			>/dev/null 2>&1 3>&- || fail "image import into $d"
+	done
+	# a counter in the rootfs (the overlay's upper dir), a file added and one of the image deleted
+	timeout 120 "$SILO_BIN" --root "$ROOT" --data-root "$TESTDIR/data1" run --image bb:1 --net none -d img1 \
+		sh -c 'exec </dev/null >/dev/null 2>&1; echo kept >/added; rm /etc/group; i=0
+			while :; do i=$((i+1)); echo $i >/c; usleep 50000; done' </dev/null >/dev/null 2>&1 3>&- ||
+		fail "run --image"
+	img_counter() { "$@" exec img1 cat /c 2>/dev/null || echo 0; }
+	local i c0 c1
+	for ((i = 0; i < 100; i++)); do
+		[ "$(img_counter __silo)" -ge 3 ] && break
+		sleep 0.1
+	done
+	[ -d "$TESTDIR/data1/containers/img1/upper" ] || fail "no container dir in data1"
+
+	listen_n2 "--data-root $TESTDIR/data2"
+	migrate_n1 img1 tcp:10.200.0.2:7000
+	assert_success
+	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
+	n2 state img1 | jq -e '.status == "running"' >/dev/null || fail "not running on node 2"
+	# node 2 runs it from a dir of its own data root, made from its image and the changes
+	[ -d "$TESTDIR/data2/containers/img1/upper" ] || fail "no container dir in data2"
+	[ ! -e "$TESTDIR/data1/containers/img1" ] || fail "node 1 kept its container dir"
+	c0=$(img_counter n2)
+	[ "$c0" -ge 3 ] || fail "counter restarted at node 2: $c0"
+	[ "$(n2 exec img1 cat /added)" = kept ] || fail "the added file did not move"
+	n2 exec img1 test -e /etc/group && fail "the deleted file is back"
+	n2 exec img1 test -e /etc/passwd || fail "the image's files are missing"
+	sleep 0.5
+	c1=$(img_counter n2)
+	[ "$c1" -gt "$c0" ] || fail "counter not moving at node 2: $c0 -> $c1"
+	assert_no_tmp
+
+	# back to node 1, whose receiver now uses data2 too: the very same dir, kept and used there
+	run timeout -k 5 600 nsenter --net=/run/netns/"$N2" "$REAL_SILO" --root "$ROOT2" \
+		--data-root "$TESTDIR/data2" migrate --rsh "$RSH" \
+		--remote-silo "$REAL_SILO --root $ROOT --data-root $TESTDIR/data2" img1 "$N1" </dev/null 3>&-
+	echo "$output" >&2
+	assert_success
+	[ "$(state_field img1 status)" = running ] || fail "node 1: $(state_field img1 status)"
+	[ -d "$TESTDIR/data2/containers/img1/upper" ] || fail "the shared dir is gone"
+	[ "$(__silo exec img1 cat /added 2>/dev/null)" = kept ] || fail "added file lost on the way back"
+	c0=$(img_counter __silo)
+	[ "$c0" -ge "$c1" ] || fail "counter went back: $c1 -> $c0"
+	assert_no_tmp
+	silo delete --force img1
+	assert_success
+	[ ! -e "$TESTDIR/data2/containers/img1" ] || fail "delete left the container dir"
+	[ -z "$(ls -A "$TESTDIR/data1/containers" 2>/dev/null)" ] || fail "data1: $(ls -A "$TESTDIR/data1/containers")"
+}
+
 @test "migrate: the receiver killed mid-transfer leaves the source running and the destination clean" {
 	# enough memory for the rounds to take a while
 	update_config '.process.args = ["/busybox", "sh", "-c",
