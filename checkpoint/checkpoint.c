@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include "checkpoint.h"
 #include "checkpoint-internal.h"
+#include "tmpfs.h"
 #include "criu-dl.h"
 #include "../cgroups/cgroup.h"
 #include "../image/image.h"
@@ -402,6 +403,14 @@ static int add_external_ns(criu_opts *co, pid_t pid, const char *ns, const char 
         return 0;
 }
 
+/* CRIU's notifications during a dump: at "post-dump" every task is still frozen */
+static int dump_notify_cb(char *action, criu_notify_arg_t na)
+{
+        (void)na;
+        silo_debug("criu notify: %s", action);
+        return strcmp(action, "post-dump") == 0 ? ckpt_tmpfs_post_dump() : 0;
+}
+
 static int dump_fn(struct silo_container *c, const char *status, void *data, silo_error_t *err)
 {
         const struct silo_criu_opts *o = ((struct dump_ctx *)data)->o;
@@ -472,6 +481,13 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 }
         }
         r = ext_mounts(co, c, false, err);
+        /* the tmpfs mounts: archived by silo at CRIU's post-dump (tmpfs.c); not for pre-dumps,
+         * which save no mounts, nor post-copy, whose post-dump comes after the restore */
+        if (r == 0 && !o->pre_dump && !o->lazy_pages) {
+                r = ckpt_tmpfs_dump_setup(co, c, imgfd, err);
+                if (r == 0)
+                        CR(criu_local_set_notify_cb)(co, dump_notify_cb);
+        }
         if (r == 0 && netns_external(c->spec, o))
                 r = add_external_ns(co, c->state->pid, "net", "extRootNetNS", err);
         if (r == 0 && pidns && pidns->path)
@@ -506,6 +522,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         /* runc: a final dump without --leave-running destroys the container */
         r = (o->leave_running || o->pre_dump) ? 0 : 1;
 out:
+        ckpt_tmpfs_dump_end();
         CR(criu_local_free_opts)(co);
         return r;
 }
@@ -713,7 +730,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         const struct silo_namespace *netns = silo_spec_namespace(c->spec, SILO_NS_NETWORK);
         const struct silo_namespace *pidns = silo_spec_namespace(c->spec, SILO_NS_PID);
         _cleanup_close_ int imgfd = -1, workfd = -1, netfd = -1, pidfd = -1;
-        _cleanup_free_ char *root = NULL;
+        _cleanup_free_ char *root = NULL, *tmpfs_base = NULL;
         criu_opts *co = NULL;
         bool mounted = false;
         pid_t holder = 0, lazy = 0;
@@ -773,6 +790,10 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 goto out;
         }
         r = ext_mounts(co, c, true, err);
+        if (r == 0) { /* the tmpfs mounts silo archived at the dump, rebuilt next to criu-root */
+                tmpfs_base = silo_xasprintf("%s/%s", c->ctx->root, c->id);
+                r = ckpt_tmpfs_restore_setup(co, c->spec, imgfd, tmpfs_base, err);
+        }
         if (r == 0)
                 r = inherit_stdio(co, imgfd, err);
         if (r < 0)
@@ -849,6 +870,8 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 silo_error_wrap(err, "restore: re-apply /linux/resources");
 out:
         holder_end(&holder);
+        if (tmpfs_base) /* the container's binds of them keep them */
+                ckpt_tmpfs_restore_end(tmpfs_base);
         if (mounted && umount2(root, MNT_DETACH) < 0)
                 silo_warn("umount '%s': %m, ignoring", root);
         if (root)

@@ -29,6 +29,8 @@ struct walker {
         struct archive *a;
         struct link_seen *links;
         size_t nlinks;
+        bool tree; /* silo_image_tar_tree: no whiteout forms, one file system (dev) */
+        dev_t dev;
 };
 
 static int put(struct walker *w, const char *name, const struct stat *st, mode_t type, const char *symlink,
@@ -101,7 +103,11 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
                 name = silo_xasprintf("%s%s", prefix, de->d_name);
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return silo_error_set(err, errno, "stat '%s'", name);
-                if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+                if (w->tree && st.st_dev != w->dev) {
+                        /* another mount on top (/dev/pts, /dev/shm, a bound /dev/console): only
+                         * the mount point itself, empty, for whoever mounts there again */
+                        r = put(w, name, &st, S_ISDIR(st.st_mode) ? AE_IFDIR : AE_IFREG, NULL, NULL, -1, err);
+                } else if (!w->tree && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
                         _cleanup_free_ char *wh = silo_xasprintf("%s.wh.%s", prefix, de->d_name);
                         struct stat z = {.st_mode = 0, .st_mtim = st.st_mtim};
                         r = put(w, wh, &z, AE_IFREG, NULL, NULL, -1, err);
@@ -113,7 +119,7 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
                         if (fd < 0)
                                 return silo_error_set(err, errno, "open '%s'", name);
                         r = put(w, name, &st, AE_IFDIR, NULL, NULL, -1, err);
-                        if (r == 0 &&
+                        if (r == 0 && !w->tree &&
                             (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 ||
                              fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1) &&
                             v[0] == 'y') {
@@ -165,31 +171,62 @@ static int walk(struct walker *w, int dfd, const char *prefix, silo_error_t *err
         return 0;
 }
 
+/* The tar of the tree at fd (consumed) into out_fd. */
+static int write_tar(struct walker *w, int fd, int out_fd, silo_error_t *err)
+{
+        int r = silo_image_dl_load(err);
+
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        w->a = SA(archive_write_new)();
+        SA(archive_write_set_format_pax)(w->a);
+        SA(archive_write_set_bytes_in_last_block)(w->a, 1);
+        if (SA(archive_write_open_fd)(w->a, out_fd) != ARCHIVE_OK) {
+                r = silo_error_set(err, 0, "open output: %s", SA(archive_error_string)(w->a));
+                close(fd);
+        } else {
+                struct stat st;
+                /* a tree's root keeps its owner and mode ("./", which unpack applies to its root) */
+                r = w->tree && fstat(fd, &st) == 0 ? put(w, "./", &st, AE_IFDIR, NULL, NULL, -1, err) : 0;
+                if (r == 0)
+                        r = walk(w, fd, "", err);
+                else
+                        close(fd);
+        }
+        if (SA(archive_write_close)(w->a) != ARCHIVE_OK && r == 0)
+                r = silo_error_set(err, 0, "finish tar: %s", SA(archive_error_string)(w->a));
+        SA(archive_write_free)(w->a);
+        for (size_t i = 0; i < w->nlinks; i++)
+                free(w->links[i].name);
+        free(w->links);
+        return r;
+}
+
+int silo_image_tar_tree(int dirfd, int out_fd, silo_error_t *err)
+{
+        struct walker w = {.tree = true};
+        struct stat st;
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return silo_error_set(err, errno, "tar: the tree's root");
+        }
+        w.dev = st.st_dev;
+        return write_tar(&w, fd, out_fd, err);
+}
+
 int silo_image_diff(const char *container_dir, int out_fd, silo_error_t *err)
 {
         _cleanup_free_ char *upper = silo_xasprintf("%s/upper", container_dir);
         struct walker w = {0};
-        int fd, r;
+        int fd;
 
-        r = silo_image_dl_load(err);
-        if (r < 0)
-                return r;
         fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return silo_error_set(err, errno, "open '%s'", upper);
-        w.a = SA(archive_write_new)();
-        SA(archive_write_set_format_pax)(w.a);
-        SA(archive_write_set_bytes_in_last_block)(w.a, 1);
-        if (SA(archive_write_open_fd)(w.a, out_fd) != ARCHIVE_OK) {
-                r = silo_error_set(err, 0, "open output: %s", SA(archive_error_string)(w.a));
-                close(fd);
-        } else
-                r = walk(&w, fd, "", err);
-        if (SA(archive_write_close)(w.a) != ARCHIVE_OK && r == 0)
-                r = silo_error_set(err, 0, "finish tar: %s", SA(archive_error_string)(w.a));
-        SA(archive_write_free)(w.a);
-        for (size_t i = 0; i < w.nlinks; i++)
-                free(w.links[i].name);
-        free(w.links);
-        return r;
+        return write_tar(&w, fd, out_fd, err);
 }

@@ -56,6 +56,7 @@ void silo_unpack_limits_default(struct silo_unpack_limits *l); /* env SILO_IMAGE
 enum silo_unpack_mode {
         SILO_UNPACK_LAYER, /* OCI layer: whiteouts -> overlay form, owners, xattrs, devices (root) */
         SILO_UNPACK_PLAIN, /* outer image archive: regular files, dirs, symlinks only */
+        SILO_UNPACK_TREE,  /* a file tree as it was (a checkpointed tmpfs): like LAYER, no whiteouts */
 };
 struct silo_unpack_result {
         char blob_digest[72]; /* sha256 of the bytes read (possibly compressed) */
@@ -193,5 +194,8 @@ int silo_image_container_layers(int containers_fd, const char *id, char ***ids, 
 /* ---- diff.c ---- */
 /* Write the container's upper dir as an OCI layer tar (whiteouts in .wh. form) to fd. */
 int silo_image_diff(const char *container_dir, int out_fd, silo_error_t *err);
+/* The tree at dirfd as a plain pax tar into out_fd (SILO_UNPACK_TREE reads it back): no
+ * whiteout forms, one file system (a mount on top is only its mount point, empty). */
+int silo_image_tar_tree(int dirfd, int out_fd, silo_error_t *err);
 
 #endif

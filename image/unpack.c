@@ -246,7 +246,7 @@ static void apply_xattrs(struct unpacker *u, struct archive_entry *e, int fd, co
         const void *v;
         size_t len;
 
-        if (u->mode != SILO_UNPACK_LAYER || SA(archive_entry_xattr_reset)(e) == 0)
+        if (u->mode == SILO_UNPACK_PLAIN || SA(archive_entry_xattr_reset)(e) == 0)
                 return;
         while (SA(archive_entry_xattr_next)(e, &k, &v, &len) == ARCHIVE_OK) {
                 if (strncmp(k, "user.", 5) != 0 && strcmp(k, "security.capability") != 0) {
@@ -261,7 +261,7 @@ static void apply_xattrs(struct unpacker *u, struct archive_entry *e, int fd, co
 static int set_owner_mode(struct unpacker *u, struct archive_entry *e, int fd, const char *name,
                           silo_error_t *err)
 {
-        if (u->mode == SILO_UNPACK_LAYER && u->root &&
+        if (u->mode != SILO_UNPACK_PLAIN && u->root &&
             fchown(fd, (uid_t)SA(archive_entry_uid)(e), (gid_t)SA(archive_entry_gid)(e)) < 0)
                 return silo_error_set(err, errno, "entry '%s': chown", name);
         /* after chown, which clears setuid bits */
@@ -304,7 +304,7 @@ static int write_file(struct unpacker *u, struct archive *a, struct archive_entr
         if (r < 0)
                 return r;
         apply_xattrs(u, e, fd, name);
-        if (u->mode == SILO_UNPACK_LAYER) {
+        if (u->mode != SILO_UNPACK_PLAIN) {
                 struct timespec ts[2] = {{SA(archive_entry_mtime)(e), SA(archive_entry_mtime_nsec)(e)}};
                 ts[1] = ts[0];
                 futimens(fd, ts);
@@ -326,7 +326,7 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
         if (r < 0)
                 return r;
         if (*name == '\0') { /* the root itself ("./") */
-                if (type == AE_IFDIR && u->mode == SILO_UNPACK_LAYER)
+                if (type == AE_IFDIR && u->mode != SILO_UNPACK_PLAIN)
                         return set_owner_mode(u, e, u->rootfd, ".", err);
                 return 0;
         }
@@ -424,7 +424,7 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
                         return silo_error_set(err, -r, "entry '%s': replace", raw);
                 if (symlinkat(t, parent, base) < 0)
                         return silo_error_set(err, errno, "entry '%s': symlink", raw);
-                if (u->mode == SILO_UNPACK_LAYER) {
+                if (u->mode != SILO_UNPACK_PLAIN) {
                         struct timespec ts[2] = {{SA(archive_entry_mtime)(e), 0}};
                         ts[1] = ts[0];
                         if (u->root)
@@ -438,7 +438,7 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
         case AE_IFBLK:
         case AE_IFIFO: {
                 mode_t m = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
-                if (u->mode != SILO_UNPACK_LAYER)
+                if (u->mode == SILO_UNPACK_PLAIN)
                         return silo_error_set(err, 0, "entry '%s': special files are not allowed here", raw);
                 if (m != S_IFIFO && !u->root)
                         return silo_error_set(err, EPERM, "entry '%s': device nodes in a layer need root",

@@ -339,22 +339,6 @@ static bool host_is_cgroup2(void)
         return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-static void unescape_mountinfo(char *s)
-{
-        char *o = s;
-
-        for (; *s; s++) {
-                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-                    s[3] <= '7') {
-                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-                        s += 3;
-                } else {
-                        *o++ = *s;
-                }
-        }
-        *o = '\0';
-}
-
 /*
  * Our own cgroup in the hierarchy mounted as /sys/fs/cgroup/<name>, from /proc/self/cgroup
  * ("4:memory:/silo/c1", "1:name=systemd:/x", "0::/silo/c1" for the unified one).  The init has
@@ -419,7 +403,7 @@ static int populate_cgroup_v1(int tfd, size_t i, silo_error_t *err)
                         f[k] = c;
                 if (k < 5)
                         continue;
-                unescape_mountinfo(f[4]);
+                silo_mountinfo_unescape(f[4]);
                 if (!silo_str_has_prefix(f[4], "/sys/fs/cgroup/"))
                         continue;
                 name = f[4] + strlen("/sys/fs/cgroup/");

@@ -441,3 +441,20 @@ int silo_loopback_up(void)
         errno = e;
         return r;
 }
+
+/* mountinfo's octal escapes ("\040" for a space) decoded in place. */
+void silo_mountinfo_unescape(char *s)
+{
+        char *o = s;
+
+        for (; *s; s++) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+                    s[3] <= '7') {
+                        *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+                        s += 3;
+                } else {
+                        *o++ = *s;
+                }
+        }
+        *o = '\0';
+}

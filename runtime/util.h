@@ -110,6 +110,8 @@ int silo_rm_rf_at(int dirfd, const char *name);
 int silo_parse_u64(const char *s, uint64_t *ret);  /* decimal only, whole string */
 int silo_parse_i64(const char *s, int64_t *ret);
 bool silo_str_has_prefix(const char *s, const char *prefix);
+/* mountinfo's octal escapes ("\040" for a space) decoded in place */
+void silo_mountinfo_unescape(char *s);
 
 /* Time: "2026-01-02T03:04:05.123456789Z" */
 void silo_rfc3339_now(char *buf, size_t n);

@@ -372,6 +372,61 @@ static void test_unpack_whiteouts(void)
         silo_error_free(&err);
 }
 
+/* silo_image_tar_tree + SILO_UNPACK_TREE: a tmpfs's tree as it was (checkpoint/tmpfs.c) */
+static void test_tar_tree(void)
+{
+        char dir[] = "/tmp/silo-tree.XXXXXX";
+        struct silo_unpack_limits lim;
+        struct silo_unpack_result res;
+        silo_error_t err = NULL;
+        struct stat st;
+        char t[64] = "";
+        int src, dst, fd;
+
+        if (geteuid() != 0) {
+                ok(1, "# SKIP device nodes need root");
+                return;
+        }
+        ok(mkdtemp(dir) != NULL, "temp dir");
+        _cleanup_free_ char *a = silo_xasprintf("%s/a", dir), *b = silo_xasprintf("%s/b", dir);
+        _cleanup_free_ char *tar = silo_xasprintf("%s/t.tar", dir);
+        mkdir(a, 0755);
+        mkdir(b, 0700);
+        chmod(a, 01777);
+        src = open(a, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        mknodat(src, "null", S_IFCHR | 0666, makedev(1, 3));
+        fchmodat(src, "null", 0666, 0);
+        symlinkat("/proc/self/fd", src, "fd");
+        mkdirat(src, "pts", 0755);
+        fd = openat(src, ".wh.plain", O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        ok(fd >= 0 && write(fd, "x", 1) == 1, "a file named like a whiteout");
+        close(fd);
+        fd = open(tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ok(silo_image_tar_tree(src, fd, &err) == 0, "tar of the tree");
+        close(fd);
+        close(src);
+        fd = open(tar, O_RDONLY | O_CLOEXEC);
+        dst = open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        silo_unpack_limits_default(&lim);
+        ok(silo_unpack_fd(fd, dst, SILO_UNPACK_TREE, &lim, &res, &err) == 0, "unpacked as a tree");
+        close(fd);
+        ok(fstat(dst, &st) == 0 && (st.st_mode & 07777) == 01777, "the root's mode came along: %o",
+           st.st_mode & 07777);
+        ok(fstatat(dst, "null", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+               st.st_rdev == makedev(1, 3) && (st.st_mode & 0777) == 0666,
+           "device node 1:3 0666");
+        ok(readlinkat(dst, "fd", t, sizeof(t) - 1) > 0 && strcmp(t, "/proc/self/fd") == 0, "symlink kept");
+        ok(fstatat(dst, "pts", &st, 0) == 0 && S_ISDIR(st.st_mode), "empty dir kept");
+        ok(fstatat(dst, ".wh.plain", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 1 &&
+               (st.st_mode & 0777) == 0640,
+           "'.wh.' names are plain files in a tree");
+        close(dst);
+        if (err)
+                printf("# %s\n", err->msg);
+        silo_rm_rf_at(AT_FDCWD, dir);
+        silo_error_free(&err);
+}
+
 int main(void)
 {
         test_refs();
@@ -381,5 +436,6 @@ int main(void)
         test_config();
         test_user();
         test_unpack_whiteouts();
+        test_tar_tree();
         return done();
 }
