@@ -21,6 +21,9 @@
 #
 #     bench/migrate-bench.sh --vm [RUNS]      (= tests/vm/run-in-guest --mem 2048 ... -- this script)
 #
+# SILO_CRIU_TMPFS=criu leaves the container's tmpfs mounts to CRIU (tar | gzip each, at dump and
+# restore) instead of silo's own archive (checkpoint/tmpfs.c): the before/after of that change.
+#
 # Prints migrate's own report per run (rounds, sizes, downtime split into freeze+dump /
 # transfer / restore), the median downtime per mode and the ratios precopy/plain (target <= 0.3)
 # and postcopy/plain.
@@ -29,7 +32,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = --vm ]; then
 	shift
 	exec "$SRC/tests/vm/run-in-guest" --mem "${SILO_VM_MEM:-2048}" --timeout 1800 --share-rw "$PWD" \
-		--env "MIG_BENCH_MB=${MIG_BENCH_MB:-}" --env "SILO_BIN=${SILO_BIN:-$PWD/silo}" \
+		--env "MIG_BENCH_MB=${MIG_BENCH_MB:-}" --env "SILO_CRIU_TMPFS=${SILO_CRIU_TMPFS:-}" \
+		--env "SILO_BIN=${SILO_BIN:-$PWD/silo}" \
 		--env "SILO_TESTINIT=${SILO_TESTINIT:-$PWD/tests/payload/silo-testinit}" \
 		-- "$SRC/bench/migrate-bench.sh" "$@"
 fi

@@ -57,8 +57,10 @@ static bool is_tmpfs_mount(const struct silo_mount *m)
         return m->destination && m->type && strcmp(m->type, "tmpfs") == 0 && !m->bind;
 }
 
-/* Mount points of `pid`'s mount table (relative to its root) that are tmpfs: how many times
- * dest is one (an over-mounted dest is left to CRIU). */
+/* How many mounts of `pid`'s table (mount points relative to its root) are at dest, counting
+ * 1 for the root of a tmpfs and more for anything else there (a bind of a file out of a tmpfs,
+ * as the masked files from /dev/null; another filesystem; a mount on top): 1 = only a whole
+ * tmpfs is at dest. */
 static int mountinfo_tmpfs_count(pid_t pid, const char *dest)
 {
         char path[64], *line = NULL;
@@ -71,14 +73,14 @@ static int mountinfo_tmpfs_count(pid_t pid, const char *dest)
         if (f == NULL)
                 return 0;
         while (getline(&line, &cap, f) > 0) {
-                char mp[PATH_MAX], *sep = strstr(line, " - ");
+                char root[PATH_MAX], mp[PATH_MAX], *sep = strstr(line, " - ");
                 char fstype[64];
-                if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+                if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
                     sscanf(sep + 3, "%63s", fstype) != 1)
                         continue;
                 silo_mountinfo_unescape(mp);
                 if (strcmp(mp, dest) == 0)
-                        n += strcmp(fstype, "tmpfs") == 0 ? 1 : 100; /* over-mounted by another fs */
+                        n += strcmp(fstype, "tmpfs") == 0 && strcmp(root, "/") == 0 ? 1 : 100;
         }
         free(line);
         fclose(f);

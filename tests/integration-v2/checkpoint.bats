@@ -63,6 +63,41 @@ assert_cg_file() {
 	check_no_leaks
 }
 
+@test "checkpoint: /dev and /dev/shm come back from silo's own tmpfs archive, masked dirs stay masked" {
+	snapshot_host
+	update_config '.process.args = ["/busybox", "sh", "-c", "exec </dev/null >/dev/null 2>&1;
+		echo shm-data >/dev/shm/x; /busybox mkdir /dev/extra; echo dev-data >/dev/extra/y; i=0;
+		while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]'
+	run_detached c1
+	wait_counter 3
+	silo checkpoint --image-path "$IMG" c1
+	assert_success
+	# silo archived the config's tmpfs mounts (checkpoint/tmpfs.c), CRIU none of them
+	jq -e '(.tmpfs | map(.destination)) as $d | ($d | index("/dev")) != null and ($d | index("/dev/shm")) != null
+		and (.masked | index("/proc/acpi")) != null' "$IMG/silo-tmpfs.json" ||
+		fail "silo-tmpfs.json: $(cat "$IMG/silo-tmpfs.json")"
+	[ -z "$(ls "$IMG" | grep '^tmpfs-dev-')" ] || fail "CRIU archived a tmpfs: $(ls "$IMG" | grep '^tmpfs-dev-')"
+	local frozen
+	frozen=$(counter)
+
+	silo_detached restore -d --bundle "$BUNDLE" --image-path "$IMG" c1
+	[ "$status" = 0 ] || { grep -E "mnt-v2|external|Error|mount" "$IMG/restore.log" | tail -60 >&2; grep -E "mnt|moun" "$IMG/dump.log" | tail -40 >&2; }
+	assert_success
+	wait_counter $((frozen + 3))
+	[ "$(__silo exec c1 /busybox cat /dev/shm/x)" = shm-data ] || fail "/dev/shm lost its file"
+	[ "$(__silo exec c1 /busybox cat /dev/extra/y)" = dev-data ] || fail "/dev lost its file"
+	[ "$(__silo exec c1 /busybox sh -c 'echo x >/dev/null && /busybox stat -c %t:%T:%a /dev/null')" = 1:3:666 ] ||
+		fail "/dev/null: $(__silo exec c1 /busybox stat -c %t:%T:%a /dev/null)"
+	__silo exec c1 /busybox grep -q " /dev/shm .* - tmpfs " /proc/self/mountinfo || fail "/dev/shm is no tmpfs"
+	[ -z "$(__silo exec c1 /busybox ls -A /proc/acpi)" ] || fail "/proc/acpi not masked"
+	__silo exec c1 /busybox touch /proc/acpi/x 2>/dev/null && fail "the mask is writable"
+	[ -z "$(ls -A "$ROOT/c1" | grep -E '^(tmpfs-|masked|criu-root)')" ] || fail "restore left: $(ls -A "$ROOT/c1")"
+
+	silo delete --force c1
+	assert_success
+	check_no_leaks
+}
+
 @test "checkpoint --leave-running: the container keeps running and is checkpointed again" {
 	run_detached c1
 	wait_counter 2
