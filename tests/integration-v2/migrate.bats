@@ -292,6 +292,26 @@ assert_no_tmp() {
 	done
 	[ -d "$TESTDIR/data1/containers/img1/upper" ] || fail "no container dir in data1"
 
+	# the receiver's worker killed once it made the container dir, before the restore: the source
+	# restores the container in place, node 2 keeps no dir (its receiver reclaims it)
+	SILO_FAULT=migrate.before-restore nsenter --net=/run/netns/"$N2" "$REAL_SILO" --root "$ROOT2" \
+		--data-root "$TESTDIR/data2" migrate --listen 10.200.0.2:7000 --once </dev/null \
+		>"$TESTDIR/listen.out" 2>"$TESTDIR/listen2.err" 3>&- &
+	LISTENER=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$TESTDIR/listen2.err" && break
+		sleep 0.1
+	done
+	migrate_n1 img1 tcp:10.200.0.2:7000
+	assert_failure
+	assert_output --partial "runs here again"
+	wait "$LISTENER" && fail "the receiver reported success"
+	[ "$(state_field img1 status)" = running ] || fail "node 1 after the rollback: $(state_field img1 status)"
+	[ ! -e "$TESTDIR/data2/containers/img1" ] || fail "node 2 kept the container dir it made"
+	[ -d "$TESTDIR/data1/containers/img1/upper" ] || fail "node 1 lost its container dir"
+	[ "$(__silo exec img1 cat /added 2>/dev/null)" = kept ] || fail "the rollback lost the added file"
+	assert_no_tmp
+
 	listen_n2 "--data-root $TESTDIR/data2"
 	migrate_n1 img1 tcp:10.200.0.2:7000
 	assert_success
