@@ -190,10 +190,30 @@ static int open_port(void)
         fatal("virtio-serial port '" SILO_VM_PORT "' did not appear");
 }
 
+/*
+ * No wait on the host's port lasts longer than this.  A guest under TCG was seen asleep for good
+ * after the host's START had gone into the virtqueue (the host waiting for output, nothing else
+ * to wake the guest); poll() on the port checks the virtqueue itself (virtio_console's
+ * port_has_data), so a lost wake-up costs at most this long instead of the container.
+ */
+#define PORT_REPOLL_MS 1000
+
+static void wait_port(void)
+{
+        struct pollfd p = {.fd = port, .events = POLLIN};
+        for (;;) {
+                int r = poll(&p, 1, PORT_REPOLL_MS);
+                if (r > 0 || (r < 0 && errno != EINTR))
+                        return; /* readable, or the read reports the error */
+        }
+}
+
 static bool read_full(int fd, void *buf, size_t n)
 {
         char *p = buf;
         while (n > 0) {
+                if (fd == port)
+                        wait_port();
                 ssize_t k = read(fd, p, n);
                 if (k < 0 && errno == EINTR)
                         continue;
@@ -715,6 +735,8 @@ static __attribute__((noreturn)) void serve(char *config_buf, const struct confi
                                 p[n++] = (struct pollfd){s->err, POLLIN, 0};
                         }
                 }
+                if (timeout < 0 || timeout > PORT_REPOLL_MS)
+                        timeout = PORT_REPOLL_MS; /* see wait_port */
                 if (poll(p, (nfds_t)n, timeout) < 0)
                         continue;
                 if (p[0].revents & POLLIN) {

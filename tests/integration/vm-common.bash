@@ -23,6 +23,17 @@ vm_skip() {
 	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "test requires busybox-static"
 }
 
+# vm_timeout_wrapper: $SILO_BIN becomes a wrapper giving each call at most SILO_VM_CALL_TIMEOUT
+# seconds (default 300): a guest that stops answering fails its test instead of hanging the
+# suite (seen once under TCG at load 6: the guest idle after START, the foreground run waiting)
+vm_timeout_wrapper() {
+	local real=$SILO_BIN
+	SILO_BIN=$TESTDIR/silo-timeout
+	printf '#!/bin/sh\nexec timeout --foreground -k 5 %s %s "$@"\n' "${SILO_VM_CALL_TIMEOUT:-300}" "$real" \
+		>"$SILO_BIN"
+	chmod +x "$SILO_BIN"
+}
+
 # vm_bundle APPLET...: setup_bundle with a busybox rootfs (/bin/busybox, the applets as links,
 # an empty /work)
 vm_bundle() {

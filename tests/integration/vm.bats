@@ -15,6 +15,7 @@ setup() {
 	vm_skip
 	vm_bundle sh cat echo id hostname pwd sleep tty stty
 	export SILO_DATA_ROOT=$VM_DATA
+	vm_timeout_wrapper
 }
 
 teardown() {
