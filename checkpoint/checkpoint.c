@@ -403,12 +403,13 @@ static int add_external_ns(criu_opts *co, pid_t pid, const char *ns, const char 
         return 0;
 }
 
-/* CRIU's notifications during a dump: at "post-dump" every task is still frozen */
+/* CRIU's notifications during a dump: the tmpfs archives are made at the first of
+ * "network-lock" (right after the freeze) and "post-dump" (every task still frozen) */
 static int dump_notify_cb(char *action, criu_notify_arg_t na)
 {
         (void)na;
         silo_debug("criu notify: %s", action);
-        return strcmp(action, "post-dump") == 0 ? ckpt_tmpfs_post_dump() : 0;
+        return ckpt_tmpfs_notify(action);
 }
 
 static int dump_fn(struct silo_container *c, const char *status, void *data, silo_error_t *err)
@@ -417,6 +418,7 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
         const char *work = o->work_path ? o->work_path : o->image_path;
         const struct silo_namespace *pidns = silo_spec_namespace(c->spec, SILO_NS_PID);
         _cleanup_close_ int imgfd = -1, workfd = -1;
+        _cleanup_free_ char *fcg = NULL;
         criu_opts *co = NULL;
         int r;
 
@@ -446,10 +448,9 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
          * so sees a paused container as paused: it dumps it as it is and, when it keeps running,
          * leaves it frozen afterwards */
         if (c->cgroup) {
-                _cleanup_free_ char *fcg =
-                    silo_xasprintf(silo_cgroup_mode(c->cgroup) == SILO_CGROUP_V2 ? "/sys/fs/cgroup%s"
-                                                                                 : "/sys/fs/cgroup/freezer%s",
-                                   silo_cgroup_path(c->cgroup));
+                fcg = silo_xasprintf(silo_cgroup_mode(c->cgroup) == SILO_CGROUP_V2 ? "/sys/fs/cgroup%s"
+                                                                                   : "/sys/fs/cgroup/freezer%s",
+                                     silo_cgroup_path(c->cgroup));
                 if (CR(criu_local_set_freeze_cgroup)(co, fcg) < 0) {
                         r = silo_error_set(err, ENOMEM, "criu: freeze cgroup");
                         goto out;
@@ -481,10 +482,10 @@ static int dump_fn(struct silo_container *c, const char *status, void *data, sil
                 }
         }
         r = ext_mounts(co, c, false, err);
-        /* the tmpfs mounts: archived by silo at CRIU's post-dump (tmpfs.c); not for pre-dumps,
-         * which save no mounts, nor post-copy, whose post-dump comes after the restore */
-        if (r == 0 && !o->pre_dump && !o->lazy_pages) {
-                r = ckpt_tmpfs_dump_setup(co, c, imgfd, err);
+        /* the tmpfs mounts: archived by silo while CRIU holds the tasks (tmpfs.c); not for
+         * pre-dumps, which save no mounts */
+        if (r == 0 && !o->pre_dump) {
+                r = ckpt_tmpfs_dump_setup(co, c, imgfd, o->lazy_pages, fcg, err);
                 if (r == 0)
                         CR(criu_local_set_notify_cb)(co, dump_notify_cb);
         }

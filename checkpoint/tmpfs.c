@@ -14,15 +14,20 @@
  *            bind mounts); at CRIU's "post-dump" notification (every task still frozen: CRIU
  *            runs it before it resumes or kills them) silo archives each one, reached through
  *            /proc/PID/root with RESOLVE_IN_ROOT and checked to be a tmpfs mount root, into
- *            silo-tmpfs-N.tar in the images, and lists them in silo-tmpfs.json.  A failure
+ *            silo-tmpfs-N.tar in the images, and lists them in silo-tmpfs.json (see "when").  A failure
  *            there fails the notification, and CRIU then resumes the tasks: nothing is lost.
  *   restore  for each entry of silo-tmpfs.json, a fresh tmpfs with the config's flags and
  *            options is mounted next to the state (in restore's private mount namespace),
  *            the archive is unpacked into it (owners, modes, device nodes: SILO_UNPACK_TREE),
  *            and CRIU bind-mounts it at the destination as the external mount.  Images
  *            without silo-tmpfs.json (older silo, pre-dumps) restore as before.
- *   lazy     not with --lazy-pages: CRIU runs post-dump only after the last page went over,
- *            long after the destination needed the archives; CRIU keeps the tmpfs then.
+ *   when     at CRIU's "network-lock" notification if it comes (the container has a network
+ *            namespace of its own: CRIU 3.17 sends it right after the freeze, before any memory
+ *            is dumped), else at "post-dump".  The init must be stopped by then (checked: a
+ *            CRIU that asked earlier gets a failed dump, not a torn archive).
+ *   lazy     --lazy-pages only with a network namespace of its own: post-dump comes after the
+ *            last page went over, long after the destination needed the archives; without
+ *            network-lock CRIU keeps the tmpfs.
  * Mounts on top of a tmpfs (/dev/pts, /dev/mqueue, a bound /dev/console) stay CRIU's: the
  * archive holds only their mount points, empty.
  */
@@ -90,6 +95,8 @@ static int mountinfo_tmpfs_count(pid_t pid, const char *dest)
 /* The dump in flight (CRIU's notify callback has no user pointer; one dump per process). */
 static struct {
         pid_t pid;
+        bool archived;
+        char *freezer; /* the freeze cgroup's state file (cgroup.events / freezer.state) or NULL */
         int imgfd;
         const char *dests[MAX_TMPFS];
         size_t n;
@@ -97,7 +104,18 @@ static struct {
         size_t n_masked;
 } dump = {.imgfd = -1};
 
-int ckpt_tmpfs_dump_setup(criu_opts *co, const struct silo_container *c, int imgfd, silo_error_t *err)
+/* Does pid live in another network namespace than this process (CRIU's root_ns_mask test)? */
+static bool own_netns(pid_t pid)
+{
+        char p[64];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+        return stat(p, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_ino != b.st_ino;
+}
+
+int ckpt_tmpfs_dump_setup(criu_opts *co, const struct silo_container *c, int imgfd, bool lazy,
+                          const char *freeze_cgroup, silo_error_t *err)
 {
         const struct silo_spec *spec = c->spec;
 
@@ -105,6 +123,8 @@ int ckpt_tmpfs_dump_setup(criu_opts *co, const struct silo_container *c, int img
         const char *who = getenv("SILO_CRIU_TMPFS");
         if (who && strcmp(who, "criu") == 0) /* leave every tmpfs to CRIU (bench comparison) */
                 return 0;
+        if (lazy && !own_netns(c->state->pid))
+                return 0; /* no network-lock notification: the archives would come too late */
         for (size_t i = 0; i < spec->n_mounts && dump.n < MAX_TMPFS; i++) {
                 const struct silo_mount *m = &spec->mounts[i];
                 if (!is_tmpfs_mount(m) || mountinfo_tmpfs_count(c->state->pid, m->destination) != 1)
@@ -127,6 +147,9 @@ int ckpt_tmpfs_dump_setup(criu_opts *co, const struct silo_container *c, int img
         if (dump.n == 0 && dump.n_masked == 0)
                 return 0;
         dump.pid = c->state->pid;
+        if (freeze_cgroup)
+                dump.freezer = silo_xasprintf("%s/%s", freeze_cgroup,
+                                              strstr(freeze_cgroup, "/freezer/") ? "freezer.state" : "cgroup.events");
         dump.imgfd = fcntl(imgfd, F_DUPFD_CLOEXEC, 3);
         return dump.imgfd < 0 ? silo_error_set(err, errno, "dup") : 0;
 }
@@ -138,6 +161,9 @@ void ckpt_tmpfs_dump_end(void)
         dump.imgfd = -1;
         dump.n = dump.n_masked = 0;
         dump.pid = 0;
+        dump.archived = false;
+        free(dump.freezer);
+        dump.freezer = NULL;
 }
 
 /* One tmpfs of the frozen container into silo-tmpfs-I.tar. */
@@ -166,7 +192,24 @@ static int archive_one(int rootfd, size_t i, silo_error_t *err)
         return r < 0 ? silo_error_wrap(err, "archive of the tmpfs at '%s'", dest) : 0;
 }
 
-int ckpt_tmpfs_post_dump(void)
+/* CRIU holds the tree: the init in a ptrace or job-control stop ("t"/"T" in its stat), or the
+ * freeze cgroup frozen (a paused container, which CRIU dumps as it is) */
+static bool tree_held(void)
+{
+        _cleanup_free_ char *buf = NULL, *fz = NULL;
+        char path[64];
+        const char *p;
+
+        if (dump.freezer && silo_read_file_at(AT_FDCWD, dump.freezer, 4096, &fz, NULL, NULL) == 0 &&
+            (strstr(fz, "frozen 1") || strncmp(fz, "FROZEN", 6) == 0))
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)dump.pid);
+        if (silo_read_file_at(AT_FDCWD, path, 4096, &buf, NULL, NULL) < 0 || (p = strrchr(buf, ')')) == NULL)
+                return false;
+        return p[1] == ' ' && (p[2] == 't' || p[2] == 'T');
+}
+
+int ckpt_tmpfs_notify(const char *action)
 {
         _cleanup_close_ int rootfd = -1;
         struct silo_buf b = {0};
@@ -174,8 +217,16 @@ int ckpt_tmpfs_post_dump(void)
         char path[64];
         int r = 0;
 
-        if (dump.n == 0 && dump.n_masked == 0)
+        if ((strcmp(action, "network-lock") != 0 && strcmp(action, "post-dump") != 0) || dump.archived ||
+            (dump.n == 0 && dump.n_masked == 0))
                 return 0;
+        dump.archived = true;
+        if (!tree_held()) {
+                silo_warn("checkpoint: CRIU's '%s' came while pid %d still runs: no tmpfs archive, failing "
+                          "the dump",
+                          action, (int)dump.pid);
+                return -1;
+        }
         snprintf(path, sizeof(path), "/proc/%d/root", (int)dump.pid);
         rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
