@@ -935,13 +935,8 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
             .net_ip = ip,
         };
         r = silo_container_restore(ctx, &rc.create, ret_status, err);
-        if (r < 0 && made) { /* create's rollback leaves image container dirs to their maker */
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(bundle, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
-        }
+        if (r < 0 && made) /* create's rollback leaves image container dirs to their maker */
+                silo_image_bundle_discard(bundle);
         if (tmp) /* restored (or failed): the unpacked images are not needed any more */
                 silo_rm_rf_at(AT_FDCWD, tmp);
         return r;

@@ -168,11 +168,7 @@ int silo_ckpt_image_dir_make(const char *data_root, const char *state_root, cons
                 r = silo_ckpt_rootfs_import(srcfd, newdir, nspec, id, err);
         silo_spec_free(nspec);
         if (r < 0) {
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(newdir, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
+                silo_image_bundle_discard(newdir);
                 return r;
         }
         *ret_dir = TAKE_PTR(newdir);

@@ -265,13 +265,8 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 dup2(saved, 2);
                 close(saved);
         }
-        if (r < 0 && made) { /* restore's rollback leaves an image container dir to its maker */
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(made, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
-        }
+        if (r < 0 && made) /* restore's rollback leaves an image container dir to its maker */
+                silo_image_bundle_discard(made);
         if (r < 0)
                 return r;
         d->restored = true;

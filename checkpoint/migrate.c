@@ -8,7 +8,7 @@
  * receiver; any other DEST is "[user@]host" and runs `RSH host REMOTE_SILO migrate --receive`
  * (RSH default "ssh", e.g. "ip netns exec" in the tests) with the stream on its stdin/stdout.
  *
- * Protocol, version 1 (MIG_PROTO).  Every message is a frame:
+ * Protocol, version 2 (MIG_PROTO).  Every message is a frame:
  *     u32 type (big endian) | u32 length (big endian, <= MIG_MAX_FRAME) | payload
  *   src -> dst  HELLO    JSON {"proto":2,"silo","criu","kernel","id","bundle","image","ip","bridge",
  *                             "imageDir","bootId","dirDev","dirIno"}

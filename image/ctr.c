@@ -429,12 +429,8 @@ int silo_image_bundle_create(struct silo_store *s, const struct silo_image_run_o
         *ret_mount = mnt;
         return 0;
 fail : {
-        silo_error_t e = NULL;
         silo_image_mount_release(&mnt); /* the overlay (or its builder) goes first, then its dirs */
-        if (silo_image_bundle_remove(dir, &e) < 0) {
-                silo_warn("%s, ignoring", e->msg);
-                silo_error_free(&e);
-        }
+        silo_image_bundle_discard(dir);
 }
 early:
         silo_buf_free(&layers);
@@ -483,11 +479,7 @@ int silo_image_container_dir_create(struct silo_store *s, const char *image, con
                 r = silo_write_file_atomic_at(dfd, "config.json", config_json, strlen(config_json), 0600, err);
         silo_buf_free(&layers);
         if (r < 0 && dir) {
-                silo_error_t e = NULL;
-                if (silo_image_bundle_remove(dir, &e) < 0) {
-                        silo_warn("%s, ignoring", e->msg);
-                        silo_error_free(&e);
-                }
+                silo_image_bundle_discard(dir);
                 return r;
         }
         if (r == 0)
@@ -585,6 +577,16 @@ int silo_image_container_dir_adopt(const char *dir, const char *state_root, silo
         owner = silo_xasprintf("%s\n%d %llu\n%s", state_root, (int)getpid(), silo_proc_start_time(getpid()),
                                rest ? rest + 1 : "");
         return silo_write_file_atomic_at(dfd, MARKER, owner, strlen(owner), 0600, err);
+}
+
+void silo_image_bundle_discard(const char *dir)
+{
+        silo_error_t e = NULL;
+
+        if (silo_image_bundle_remove(dir, &e) < 0) {
+                silo_warn("%s, ignoring", e->msg);
+                silo_error_free(&e);
+        }
 }
 
 int silo_image_bundle_remove(const char *dir, silo_error_t *err)

@@ -181,6 +181,8 @@ void silo_image_reclaim_orphan(const char *data_root, const char *state_root, co
 int silo_image_container_dir_adopt(const char *dir, const char *state_root, silo_error_t *err);
 /* Undo silo_image_bundle_create: unmount + remove.  Validates dir is a silo container dir. */
 int silo_image_bundle_remove(const char *dir, silo_error_t *err);
+/* The same on a failure path: what cannot be removed is said as a warning. */
+void silo_image_bundle_discard(const char *dir);
 /* Delete hook: for a config with the run.silo.image.dir annotation, remove the bundle dir. */
 struct silo_spec;
 void silo_image_container_cleanup(const struct silo_spec *spec, const char *id);

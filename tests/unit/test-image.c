@@ -309,11 +309,23 @@ static char *file_digest(const char *path)
         return silo_xstrdup(d);
 }
 
+/* Unpack the tar file at `tar` into the dir dfd as `mode`; 0 or -errno (err set). */
+static int unpack_file(const char *tar, int dfd, enum silo_unpack_mode mode, struct silo_unpack_result *res,
+                       silo_error_t *err)
+{
+        struct silo_unpack_limits lim;
+        int fd = open(tar, O_RDONLY | O_CLOEXEC), r;
+
+        silo_unpack_limits_default(&lim);
+        r = silo_unpack_fd(fd, dfd, mode, &lim, res, err);
+        close(fd);
+        return r;
+}
+
 static void test_unpack_whiteouts(void)
 {
         static const char *const names[] = {"dir/", "dir/.wh..wh..opq", "dir/new", ".wh.gone", "sub/.wh.x", NULL};
         char dir[] = "/tmp/silo-test-unpack-XXXXXX";
-        struct silo_unpack_limits lim;
         struct silo_unpack_result res;
         silo_error_t err = NULL;
         struct stat st;
@@ -331,10 +343,7 @@ static void test_unpack_whiteouts(void)
         _cleanup_free_ char *want = file_digest(tar);
         mkdir(upper, 0755);
         dfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        fd = open(tar, O_RDONLY | O_CLOEXEC);
-        silo_unpack_limits_default(&lim);
-        ok(silo_unpack_fd(fd, dfd, SILO_UNPACK_LAYER, &lim, &res, &err) == 0, "unpack a layer with whiteouts");
-        close(fd);
+        ok(unpack_file(tar, dfd, SILO_UNPACK_LAYER, &res, &err) == 0, "unpack a layer with whiteouts");
         is_str(res.diff_id, want, "diff_id = sha256 of the uncompressed tar");
         is_str(res.blob_digest, want, "blob digest of an uncompressed tar is the same");
         ok(fstatat(dfd, "gone", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0),
@@ -376,7 +385,6 @@ static void test_unpack_whiteouts(void)
 static void test_tar_tree(void)
 {
         char dir[] = "/tmp/silo-tree.XXXXXX";
-        struct silo_unpack_limits lim;
         struct silo_unpack_result res;
         silo_error_t err = NULL;
         struct stat st;
@@ -405,11 +413,8 @@ static void test_tar_tree(void)
         ok(silo_image_tar_tree(src, fd, &err) == 0, "tar of the tree");
         close(fd);
         close(src);
-        fd = open(tar, O_RDONLY | O_CLOEXEC);
         dst = open(b, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        silo_unpack_limits_default(&lim);
-        ok(silo_unpack_fd(fd, dst, SILO_UNPACK_TREE, &lim, &res, &err) == 0, "unpacked as a tree");
-        close(fd);
+        ok(unpack_file(tar, dst, SILO_UNPACK_TREE, &res, &err) == 0, "unpacked as a tree");
         ok(fstat(dst, &st) == 0 && (st.st_mode & 07777) == 01777, "the root's mode came along: %o",
            st.st_mode & 07777);
         ok(fstatat(dst, "null", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
