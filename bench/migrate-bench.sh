@@ -9,6 +9,9 @@
 #   plain     silo migrate --rounds 0                 stop, dump everything, transfer, restore
 #   precopy   silo migrate                            pre-dump rounds while it runs, then a short
 #                                                     final dump
+#   precopy-eager  the same, the destination restoring eagerly (SILO_MIGRATE_EAGER=1): CRIU
+#             reads every pre-copied page into the new process inside the downtime (before lazy
+#             restore of the pre-copy, checkpoint/criu-lazy.c)
 #   postcopy  silo migrate --lazy-pages --rounds 0    final dump without the memory, restore,
 #                                                     run; the pages follow (criu lazy-pages)
 #
@@ -87,13 +90,14 @@ wait_mem() {
 }
 
 one() { # MODE [migrate flags]
-	local mode=$1 out
+	local mode=$1 out eager=
 	shift
+	[ "$mode" != precopy-eager ] || eager=1
 	n1 run -d --bundle "$B" b </dev/null >/dev/null 2>&1
 	wait_mem
 	sleep 2 # dirtied once, now idle apart from the counter
 	rm -f "$W/listen.err"
-	nsenter --net=/run/netns/$N2 unshare -m --propagation private sh -c \
+	SILO_MIGRATE_EAGER=$eager nsenter --net=/run/netns/$N2 unshare -m --propagation private sh -c \
 		'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$W/config-n2.json" "$B/config.json" \
 		"$SILO" --root "$W/r2" migrate --listen 10.200.0.2:7000 --once </dev/null >/dev/null 2>"$W/listen.err" &
 	local l=$! i
@@ -109,10 +113,11 @@ echo "# migrate-bench: $MB MiB dirtied once + a small hot set, $RUNS run(s), $(c
 for ((r = 0; r < RUNS; r++)); do
 	one plain --rounds 0
 	one precopy
+	one precopy-eager
 	one postcopy --lazy-pages --rounds 0
 done
-for m in plain precopy postcopy; do
+for m in plain precopy precopy-eager postcopy; do
 	grep "^$m " "$W/results" | awk '{print $2}' | sort -n |
 		awk -v m="$m" '{v[NR] = $1} END { if (NR) printf "median %-7s downtime %6d ms (%d runs)\n", m, v[int((NR + 1) / 2)], NR }'
 done | tee "$W/medians"
-awk '{d[$2] = $4} END { if (d["plain"] > 0) printf "ratio precopy/plain downtime: %.2f (target <= 0.30); postcopy/plain: %.2f\n", d["precopy"] / d["plain"], d["postcopy"] / d["plain"] }' "$W/medians"
+awk '{d[$2] = $4} END { if (d["plain"] > 0) printf "ratio precopy/plain downtime: %.2f (target <= 0.30); precopy-eager/plain: %.2f; postcopy/plain: %.2f\n", d["precopy"] / d["plain"], d["precopy-eager"] / d["plain"], d["postcopy"] / d["plain"] }' "$W/medians"

@@ -646,16 +646,17 @@ static void holder_end(pid_t *pid)
 /*
  * restore --lazy-pages --page-server ADDR:PORT: `criu lazy-pages` fetching the memory from the
  * dumping side's page server, started here (runc leaves that to its caller; without
- * --page-server silo does too).  The restore connects to the daemon's lazy-pages.socket in the
- * work dir, so the daemon is waited for until that socket exists.  The daemon ends by itself
- * once every page is in; on a failed restore it is killed.
+ * --page-server silo does too, unless its caller asked for the daemon: o->lazy_daemon, which
+ * then serves the pages from the local images).  The restore connects to the daemon's
+ * lazy-pages.socket in the work dir, so the daemon is waited for until that socket exists.  The
+ * daemon ends by itself once every page is in; on a failed restore it is killed.
  */
 static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, pid_t *ret_pid,
                              silo_error_t *err)
 {
         _cleanup_free_ char *addr = NULL, *sock = silo_xasprintf("%s/lazy-pages.socket", work);
         char port_s[16];
-        int port = 0, r = parse_page_server(o->page_server, &addr, &port, err);
+        int port = 0, r = o->page_server ? parse_page_server(o->page_server, &addr, &port, err) : 0;
         pid_t pid;
 
         if (r < 0)
@@ -674,8 +675,13 @@ static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, p
                         dup2(null, 1);
                         dup2(null, 2);
                 }
-                execlp("criu", "criu", "lazy-pages", "--page-server", "--address", addr, "--port", port_s,
-                       "-D", o->image_path, "-W", work, "-o", "lazy-pages.log", "-v4", (char *)NULL);
+                if (o->page_server)
+                        execlp("criu", "criu", "lazy-pages", "--page-server", "--address", addr, "--port",
+                               port_s, "-D", o->image_path, "-W", work, "-o", "lazy-pages.log", "-v4",
+                               (char *)NULL);
+                else /* local images: -v2, a debug line per page would slow the fill down */
+                        execlp("criu", "criu", "lazy-pages", "-D", o->image_path, "-W", work, "-o",
+                               "lazy-pages.log", "-v2", (char *)NULL);
                 _exit(127);
         }
         /* up to 30 s: CRIU under TCG is slow to start */
@@ -691,8 +697,8 @@ static int lazy_daemon_start(const struct silo_criu_opts *o, const char *work, p
                             err, 0,
                             "restore --lazy-pages: 'criu lazy-pages' from '%s' exited "
                             "(status %d): %s",
-                            o->page_server, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                            why);
+                            o->page_server ? o->page_server : o->image_path,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), why);
                 }
                 usleep(10000);
         }
@@ -837,7 +843,7 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
         }
 
         /* before the namespace fds lose O_CLOEXEC: the daemon must not inherit them */
-        if (o->lazy_pages && o->page_server) {
+        if (o->lazy_pages && (o->page_server || o->lazy_daemon)) {
                 r = lazy_daemon_start(o, work, &lazy, err);
                 if (r < 0)
                         goto out;
@@ -858,6 +864,10 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 goto out;
         }
         c->pid = r;
+        if (o->lazy_daemon) { /* the caller's now: it outlives neither the images nor the caller */
+                *o->lazy_daemon = lazy;
+                lazy = 0;
+        }
         SILO_FAULT_POINT("restore.after-criu"); /* the tree runs, state.json has no pid yet */
         c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
         c->state->pid_start_time = silo_proc_start_time(c->pid);
@@ -871,6 +881,8 @@ static int restore_spawn(struct silo_container *c, void *data, silo_error_t *err
                 silo_error_wrap(err, "restore: re-apply /linux/resources");
 out:
         holder_end(&holder);
+        if (r < 0) /* a restore that failed (or is rolled back) leaves no daemon behind */
+                holder_end(&lazy);
         if (tmpfs_base) /* the container's binds of them keep them */
                 ckpt_tmpfs_restore_end(tmpfs_base);
         if (mounted && umount2(root, MNT_DETACH) < 0)
@@ -897,7 +909,7 @@ int silo_restore(const struct silo_context *ctx, const struct silo_criu_opts *o,
                            : r;
         if (r == 0)
                 r = silo_criu_dl_load(err);
-        if (r == 0 && o->lazy_pages)
+        if (r == 0 && o->lazy_pages && !o->lazy_daemon) /* (a caller asking for the daemon asked CRIU) */
                 r = need_lazy_pages(err);
         if (r == 0 && o->import_path) {
                 r = ckpt_import_archive(ctx, o, &tmp, &bundle, &made, err);

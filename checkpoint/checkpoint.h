@@ -16,6 +16,7 @@
 #define SILO_CHECKPOINT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "../runtime/container.h"
 #include "../runtime/error.h"
 
@@ -47,6 +48,10 @@ struct silo_criu_opts {
         bool no_pivot;
         bool no_subreaper;
         bool ignore_static_ip; /* podman's --ignore-static-ip: lease any address, not the recorded one */
+        /* lazy_pages without page_server: silo starts `criu lazy-pages` on the local images and
+         * hands its pid to *lazy_daemon (the caller waits for it: it ends once every page is in;
+         * it must not outlive the images).  Without it, runc's way: the caller runs the daemon. */
+        pid_t *lazy_daemon;
 };
 
 int silo_checkpoint(const struct silo_context *ctx, const struct silo_criu_opts *o, silo_error_t *err);

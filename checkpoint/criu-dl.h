@@ -22,6 +22,10 @@
 void silo_criu_set_status_fd(criu_opts *opts, int fd);
 void silo_criu_set_empty_ns(criu_opts *opts, unsigned int clone_flags);
 void silo_criu_set_lazy_pages(criu_opts *opts, bool lazy);
+/* checkpoint/criu-lazy.c: a pre-copied dump made restorable lazily from its first round (see
+ * there).  1 = dir out is ready, 0 = not this dump (why), <0 = -errno (why). */
+int silo_criu_lazy_base(int dirfd, const char *final, const char *out, unsigned long *ret_lazy, char *why,
+                        size_t whylen);
 /* "CRIU request DUMP: <cr_errmsg> (cr_errno N)" of the last failed request, or "". */
 const char *silo_criu_last_error(void);
 
@@ -38,7 +42,7 @@ const char *silo_criu_last_error(void);
 	X(criu_local_set_notify_cb) X(criu_notify_pid) X(criu_get_orphan_pts_master_fd) \
 	X(criu_local_dump) X(criu_local_pre_dump) X(criu_local_restore_child) X(criu_local_get_version) \
 	X(criu_local_feature_check) X(silo_criu_set_status_fd) X(silo_criu_set_empty_ns) \
-	X(silo_criu_set_lazy_pages) X(silo_criu_last_error) \
+	X(silo_criu_set_lazy_pages) X(silo_criu_last_error) X(silo_criu_lazy_base) \
 	X(criu_local_set_freeze_cgroup)
 // clang-format on
 

@@ -57,6 +57,8 @@ struct dst_run {
         yajl_val hello;
         const char *rootfs; /* READY's "rootfs": "shared", "diff" (make the dir here) or "bundle" */
         bool restored;
+        bool uffd;         /* CRIU here restores lazily (asked at the pre-flight, not in the downtime) */
+        pid_t lazy_daemon; /* `criu lazy-pages` filling a pre-copied restore from the local images */
 };
 
 static const char *hello_str(const struct dst_run *d, const char *key)
@@ -134,10 +136,11 @@ static int preflight(struct dst_run *d, silo_error_t *err)
         if (r < 0)
                 return silo_error_wrap(err, "the CPU here cannot run what the source's CPU ran");
 #ifdef HAVE_CRIU
-        if (silo_json_get(d->hello, "lazyPages", NULL, yajl_t_true)) { /* post-copy: userfaultfd here */
+        if (!vm) { /* userfaultfd here: post-copy needs it, a pre-copy's restore uses it (dst_lazy_base) */
                 struct criu_feature_check f = {.lazy_pages = true};
                 r = CR(criu_local_feature_check)(NULL, &f, sizeof(f));
-                if (r < 0 || !f.lazy_pages)
+                d->uffd = r == 0 && f.lazy_pages;
+                if (!d->uffd && silo_json_get(d->hello, "lazyPages", NULL, yajl_t_true))
                         return silo_error_set(err, r < 0 ? -r : EOPNOTSUPP,
                                               "--lazy-pages: CRIU here cannot restore lazily (%s)",
                                               r < 0 ? CR(silo_criu_last_error)() : "no userfaultfd");
@@ -209,13 +212,87 @@ static int make_image_dir(struct dst_run *d, const char *img, char **ret, silo_e
         return r < 0 ? silo_error_wrap(err, "migrate: the container dir here") : 0;
 }
 
+/*
+ * Pre-copy: the final dump's pages are mostly in the pre-dump rounds (PE_PARENT), which CRIU
+ * would read into the new process inside the downtime.  silo-criu.so makes an image dir "lazy"
+ * whose top level is the first round's own pages file, patched in place with every newer copy
+ * (checkpoint/criu-lazy.c); the restore then starts the tasks at once and `criu lazy-pages`
+ * fills the memory from the local file while they run.  All pages are here already: the source
+ * is not needed for that, so RUNNING stays the commit point.  When a dump cannot be restored
+ * that way (memory freed since the first round, no userfaultfd, SILO_MIGRATE_EAGER=1 for an
+ * A/B), the restore reads the final dump as before.  Returns the dir, or NULL.
+ */
+static char *dst_lazy_base(struct dst_run *d, const char *dir, unsigned long *ret_pages)
+{
+        const char *eager = getenv("SILO_MIGRATE_EAGER");
+        char why[512];
+        int r;
+
+        *ret_pages = 0;
+        if (!d->uffd || (eager && strcmp(eager, "1") == 0))
+                return NULL;
+#ifdef HAVE_CRIU
+        r = CR(silo_criu_lazy_base)(d->tmpfd, dir, "lazy", ret_pages, why, sizeof(why));
+#else
+        r = 0;
+        snprintf(why, sizeof(why), "no CRIU");
+#endif
+        if (r > 0) {
+                if (*why)
+                        silo_debug("migrate: lazy restore, but a task eagerly: %s", why);
+                return silo_xasprintf("%s/lazy", d->tmp);
+        }
+        if (r < 0)
+                silo_warn("migrate: restoring eagerly: %s", why);
+        else
+                silo_debug("migrate: restoring eagerly: %s", why);
+        return NULL;
+}
+
+/* The lazy restore's daemon ends once every page is in.  If it fails, pages the tasks have not
+ * touched yet would read as zeros (userfaultfd gone): the container is killed instead.  CRIU's
+ * daemon also exits 1 after a complete run whose page count came out short (its summary, a
+ * warning: memory the tasks unmapped meanwhile), so an exit status is a failure only when its
+ * log has an error or it was killed. */
+static void dst_lazy_wait(struct dst_run *d)
+{
+        _cleanup_free_ char *log = NULL;
+        int status = 0;
+
+        if (d->lazy_daemon <= 0)
+                return;
+        while (waitpid(d->lazy_daemon, &status, 0) < 0 && errno == EINTR)
+                ;
+        d->lazy_daemon = 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return;
+        if (WIFEXITED(status) &&
+            silo_read_file_at(d->tmpfd, "lazy/lazy-pages.log", 4 << 20, &log, NULL, NULL) == 0 &&
+            strstr(log, "Error (") == NULL) {
+                silo_warn("migrate: 'criu lazy-pages' ended with status %d but no error (see its summary)",
+                          WEXITSTATUS(status));
+                return;
+        }
+        silo_error_t e = NULL;
+        fprintf(stderr,
+                "silo migrate: 'criu lazy-pages' filling '%s' from the local images failed (%s %d, see "
+                "its lazy-pages.log); killing the container rather than let it run with memory missing\n",
+                hello_str(d, "id"), WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        if (silo_container_kill(d->ctx, hello_str(d, "id"), SIGKILL, true, &e) < 0) {
+                fprintf(stderr, "silo migrate: kill '%s': %s\n", hello_str(d, "id"), e->msg);
+                silo_error_free(&e);
+        }
+}
+
 static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
 {
         _cleanup_free_ char *img = NULL, *reply = NULL;
         yajl_val v = NULL;
         const char *dir, *ps;
         struct silo_criu_opts co = {.status_fd = -1, .detach = true};
-        _cleanup_free_ char *page_server = NULL, *made = NULL;
+        _cleanup_free_ char *page_server = NULL, *made = NULL, *lazy_img = NULL, *dir_name = NULL;
+        unsigned long lazy_pages = 0;
         int status = 0, saved = -1, nul, r;
         double t0 = mig_now_ms();
         char path[64];
@@ -235,6 +312,7 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
         }
         page_server = ps ? silo_xstrdup(ps) : NULL;
         img = silo_xasprintf("%s/%s", d->tmp, dir);
+        dir_name = silo_xstrdup(dir);
         yajl_tree_free(v);
         /* post-copy: restore starts `criu lazy-pages`, which fetches the memory from there */
         co.lazy_pages = page_server != NULL;
@@ -247,6 +325,11 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 if (r < 0)
                         return r;
                 co.bundle = made;
+        }
+        if (page_server == NULL && (lazy_img = dst_lazy_base(d, dir_name, &lazy_pages)) != NULL) {
+                co.image_path = lazy_img;
+                co.lazy_pages = true;
+                co.lazy_daemon = &d->lazy_daemon;
         }
         co.tcp_established = silo_json_get(d->hello, "tcpEstablished", NULL, yajl_t_true) != NULL;
         /* the restored tasks get this process's stdio for their pipes (descriptors.json): never
@@ -267,6 +350,11 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
         }
         if (r < 0 && made) /* restore's rollback leaves an image container dir to its maker */
                 silo_image_bundle_discard(made);
+        if (r < 0 && d->lazy_daemon > 0) { /* not left to wait on pages nobody will ask for */
+                kill(d->lazy_daemon, SIGKILL);
+                waitpid(d->lazy_daemon, NULL, 0);
+                d->lazy_daemon = 0;
+        }
         if (r < 0)
                 return r;
         d->restored = true;
@@ -278,7 +366,7 @@ static int dst_restore(struct dst_run *d, const char *json, silo_error_t *err)
                 }
         }
         snprintf(path, sizeof(path), "%.0f", mig_now_ms() - t0);
-        reply = silo_xasprintf("{\"restoreMs\":%s}", path);
+        reply = silo_xasprintf("{\"restoreMs\":%s,\"lazyPages\":%lu}", path, lazy_pages);
         return mig_send_str(d->wfd, MSG_RUNNING, reply, err);
 }
 
@@ -374,6 +462,7 @@ static int dst_worker(struct dst_run *d, silo_error_t *err)
                 } else if (type == MSG_RESTORE) {
                         r = dst_restore(d, p, err);
                 } else if (type == MSG_DONE) {
+                        dst_lazy_wait(d); /* the images go once the daemon is through them */
                         return d->restored ? 0 : silo_error_set(err, EPROTO, "migrate: DONE before RESTORE");
                 } else {
                         r = dst_file(d, type, p, len, err);
@@ -381,6 +470,7 @@ static int dst_worker(struct dst_run *d, silo_error_t *err)
                 if (r < 0)
                         break;
         }
+        dst_lazy_wait(d);
         if (d->restored) { /* RUNNING was sent: the source may have committed (see the invariants) */
                 silo_warn("migrate: '%s' was restored here but the source did not confirm (%s); keeping it",
                           hello_str(d, "id"), (*err)->msg);

@@ -21,7 +21,8 @@
  *   dst -> src  READY    JSON {"silo","kernel","rootfs"}  or ERROR
  *   src -> dst  ROUND    JSON {"dir","pages"}       a pre-dump round is complete (informational)
  *   src -> dst  RESTORE  JSON {"dir"}               restore from dir now
- *   dst -> src  RUNNING  JSON {"restoreMs"}         or ERROR
+ *   dst -> src  RUNNING  JSON {"restoreMs","lazyPages"}  or ERROR (lazyPages: pre-copied pages
+ *                                                   the destination fills in after the restart)
  *   src -> dst  DONE     ""                         the source is gone: dst drops its images
  *   either      ERROR    "message"                  the sender gives up; the stream ends
  * The destination writes only below its own temporary dir <root>/@migrate-in-<worker pid>, one
@@ -56,6 +57,9 @@
  * restores with `criu lazy-pages` fetching them, answers RUNNING at once, and the source sends
  * DONE only when every page went over.  HELLO says "lazyPages":true so that the pre-flight asks
  * the destination's CRIU for userfaultfd support.
+ * Pre-copy's restore is lazy too when it can be (migrate-recv.c dst_lazy_base, criu-lazy.c): the
+ * pre-copied pages are all at the destination, so it restarts the tasks without them and its own
+ * `criu lazy-pages` fills them in from the local images; nothing of that needs the source.
  */
 #include "config.h"
 #include <arpa/inet.h>
@@ -499,6 +503,7 @@ struct src_run {
         double round_ms[16];
         uint64_t final_pages, final_bytes;
         double t_freeze, t_dumped, t_sent, t_running, restore_ms, t_pages;
+        double lazy_restore_pages; /* RUNNING's "lazyPages": left to the destination's lazy-pages */
         bool dumped; /* the final dump stopped the container here: a failure restores it in place */
         bool tcp;    /* the stream is a tcp: connection */
         bool rootfs_diff; /* READY "rootfs":"diff": the final dir carries the rootfs changes, and
@@ -619,6 +624,8 @@ static int final_stage(struct src_run *m, silo_error_t *err)
         if (silo_json_parse("RUNNING", reply, &v, NULL) == 0) {
                 yajl_val t = silo_json_get(v, "restoreMs", NULL, yajl_t_number);
                 m->restore_ms = t ? YAJL_GET_DOUBLE(t) : 0;
+                t = silo_json_get(v, "lazyPages", NULL, yajl_t_number);
+                m->lazy_restore_pages = t ? YAJL_GET_DOUBLE(t) : 0;
                 yajl_tree_free(v);
         }
         if (m->lazy.pid > 0) { /* committed: it runs there; the memory goes on flowing */
@@ -673,6 +680,11 @@ static void report(const struct src_run *m)
         if (m->o->lazy_pages)
                 silo_buf_printf(&b, "post-copy: the memory followed in %.0f ms after the restart\n",
                                 m->t_pages - m->t_running);
+        else if (m->lazy_restore_pages > 0)
+                silo_buf_printf(&b,
+                                "lazy restore: %.1f MiB of the pre-copy filled in at the destination after the "
+                                "restart\n",
+                                m->lazy_restore_pages * (double)sysconf(_SC_PAGESIZE) / 1048576.0);
         fputs(b.data, stdout);
         fflush(stdout);
         silo_buf_free(&b);

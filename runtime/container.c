@@ -902,6 +902,30 @@ static int foreground_wait(struct silo_container *c, const sigset_t *mask, int *
         return 0;
 }
 
+/*
+ * The rest of a foreground run or restore: wait for the init without holding the container lock
+ * (state/kill/delete must work meanwhile), put the signal mask back, then delete the container
+ * unless asked to keep it or somebody deleted it meanwhile.
+ */
+static int foreground_run_end(struct silo_container *c, const sigset_t *mask, const sigset_t *old, bool keep,
+                              int *ret_status, silo_error_t *err)
+{
+        struct stat st;
+        int r;
+
+        flock(c->dirfd, LOCK_UN);
+        r = is_vm(c) ? silo_sandbox_vm_wait(c, mask, ret_status, err)
+                     : foreground_wait(c, mask, ret_status, err);
+        sigprocmask(SIG_SETMASK, old, NULL);
+        if (r < 0 || keep)
+                return r;
+        while (flock(c->dirfd, LOCK_EX) < 0 && errno == EINTR)
+                ;
+        if (fstat(c->dirfd, &st) == 0 && st.st_nlink == 0)
+                return 0;
+        return destroy(c, err);
+}
+
 int silo_container_run(const struct silo_context *ctx, const struct silo_create_opts *o, int *ret_status,
                        silo_error_t *err)
 {
@@ -929,19 +953,7 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
         }
         if (o->detach)
                 return 0;
-        /* do not hold the container lock while it runs: state/kill/delete must work meanwhile */
-        flock(c.dirfd, LOCK_UN);
-        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
-                      : foreground_wait(&c, &mask, ret_status, err);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        if (r < 0 || o->keep)
-                return r;
-        while (flock(c.dirfd, LOCK_EX) < 0 && errno == EINTR)
-                ;
-        struct stat st;
-        if (fstat(c.dirfd, &st) == 0 && st.st_nlink == 0)
-                return 0; /* somebody deleted it meanwhile */
-        return destroy(&c, err);
+        return foreground_run_end(&c, &mask, &old, o->keep, ret_status, err);
 }
 
 /* ---- checkpoint / restore (the CRIU work is in checkpoint/) ------------------------------- */
@@ -966,18 +978,7 @@ int silo_container_restore(const struct silo_context *ctx, const struct silo_cre
                         sigprocmask(SIG_SETMASK, &old, NULL);
                 return r;
         }
-        flock(c.dirfd, LOCK_UN);
-        r = is_vm(&c) ? silo_sandbox_vm_wait(&c, &mask, ret_status, err)
-                      : foreground_wait(&c, &mask, ret_status, err);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        if (r < 0)
-                return r;
-        while (flock(c.dirfd, LOCK_EX) < 0 && errno == EINTR)
-                ;
-        struct stat st;
-        if (fstat(c.dirfd, &st) == 0 && st.st_nlink == 0)
-                return 0;
-        return destroy(&c, err);
+        return foreground_run_end(&c, &mask, &old, false, ret_status, err);
 }
 
 int silo_container_checkpoint(const struct silo_context *ctx, const char *id,
@@ -1176,8 +1177,12 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
         if (strcmp(status, "paused") == 0 && !o->ignore_paused)
                 return silo_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
         r = exec_process(&c, o, &p, err);
-        if (r < 0)
+        if (r == 0 && c.spec->linux_ && c.spec->linux_->seccomp) /* the container's, for both backends */
+                r = silo_seccomp_compile(c.spec->linux_->seccomp, &c.seccomp, err);
+        if (r < 0) {
+                silo_process_free(p);
                 return r;
+        }
         if (is_vm(&c)) {
                 r = silo_sandbox_vm_exec(&c, o, p, ret_status, err);
                 silo_process_free(p);
@@ -1194,8 +1199,6 @@ int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_o
                 if (console < 0)
                         r = silo_error_wrap(err, "--console-socket");
         }
-        if (r == 0 && c.spec->linux_ && c.spec->linux_->seccomp)
-                r = silo_seccomp_compile(c.spec->linux_->seccomp, &c.seccomp, err);
         if (r == 0)
                 r = exec_cgroup(&c, o->cgroup, &sub, err);
         if (r < 0)

@@ -134,7 +134,8 @@ static int link_or_copy(int srcfd, const char *src, int dstfd, const char *dst, 
         return 0;
 }
 
-/* The running VMM's command line: which kernel/initramfs/RAM/vCPUs/NIC the guest really has. */
+/* The running VMM's command line: which kernel/initramfs/RAM/vCPUs/NIC the guest really has (and
+ * no 9p share: qemu blocks the migration of a guest that mounts one). */
 static int running_machine(pid_t vmm, struct snap_meta *m, char **ret_kernel, silo_error_t *err)
 {
         _cleanup_free_ char *path = silo_xasprintf("/proc/%d/cmdline", (int)vmm), *buf = NULL;
@@ -157,6 +158,11 @@ static int running_machine(pid_t vmm, struct snap_meta *m, char **ret_kernel, si
                         silo_parse_u64(next, &m->cpus);
                 else if (has_next && strcmp(a, "-netdev") == 0)
                         m->net = silo_str_has_prefix(next, "tap,") ? 2 : 1;
+                else if (has_next && strcmp(a, "-device") == 0 &&
+                         silo_str_has_prefix(next, "virtio-9p-device"))
+                        return silo_error_set(err, EOPNOTSUPP,
+                                              "vm: the guest has host bind mounts (virtio-9p shares), whose "
+                                              "state qemu cannot snapshot or migrate: not supported for it");
                 else if (has_next && strcmp(a, "-device") == 0 && strstr(next, ",mac=52:54:")) {
                         unsigned o[4];
                         if (sscanf(strstr(next, ",mac=52:54:") + 11, "%x:%x:%x:%x", &o[0], &o[1], &o[2],

@@ -97,20 +97,20 @@ static int knob_u64(const struct silo_container *c, const char *opt, const char 
         return 0;
 }
 
-static const struct silo_resources *resources(const struct silo_container *c)
+const struct silo_resources *silo_vm_resources(const struct silo_container *c)
 {
         return c->spec->linux_ ? c->spec->linux_->resources : NULL;
 }
 
-static int64_t memory_limit(const struct silo_container *c)
+int64_t silo_vm_memory_limit(const struct silo_container *c)
 {
-        const struct silo_resources *r = resources(c);
+        const struct silo_resources *r = silo_vm_resources(c);
         return r && r->memory.limit != SILO_UNSET && r->memory.limit > 0 ? r->memory.limit : 0;
 }
 
 static uint64_t default_cpus(const struct silo_container *c)
 {
-        const struct silo_resources *r = resources(c);
+        const struct silo_resources *r = silo_vm_resources(c);
         long n = sysconf(_SC_NPROCESSORS_ONLN);
 
         if (r && r->cpu.quota != SILO_UNSET && r->cpu.quota > 0) {
@@ -126,12 +126,12 @@ static uint64_t default_cpus(const struct silo_container *c)
 int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err)
 {
         struct silo_resources *res = NULL;
-        const struct silo_resources *r = resources(c);
+        const struct silo_resources *r = silo_vm_resources(c);
         uint64_t bytes = (guest_mib + VM_VMM_OVERHEAD_MIB) << 20;
         _cleanup_free_ char *doc = NULL;
         int rc;
 
-        if (c->cgroup == NULL || memory_limit(c) == 0)
+        if (c->cgroup == NULL || silo_vm_memory_limit(c) == 0)
                 return 0;
         if (r->memory.swap != SILO_UNSET && r->memory.swap > 0)
                 doc = silo_xasprintf("{\"memory\":{\"limit\":%llu,\"swap\":%llu}}", (unsigned long long)bytes,
@@ -143,69 +143,6 @@ int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_er
                 rc = silo_cgroup_apply(c->cgroup, res, err);
         silo_resources_free(res);
         return rc < 0 ? silo_error_wrap(err, "vm: room for the VMM in the container's cgroup") : 0;
-}
-
-/* ---- the process config for the agent ----------------------------------------------------- */
-
-static void kv(struct silo_buf *b, const char *k, const char *v)
-{
-        silo_buf_put(b, k, strlen(k) + 1);
-        silo_buf_put(b, v, strlen(v) + 1);
-}
-
-/* The keys of one process (CONFIG and EXEC). */
-static void process_config(const struct silo_process *p, struct silo_buf *b)
-{
-        char num[64];
-
-        for (char **a = p->args; a && *a; a++)
-                kv(b, "arg", *a);
-        for (char **e = p->env; e && *e; e++)
-                kv(b, "env", *e);
-        kv(b, "cwd", p->cwd ? p->cwd : "/");
-        if (p->terminal)
-                kv(b, "terminal", "1");
-        snprintf(num, sizeof(num), "%u", p->user.uid);
-        kv(b, "uid", num);
-        snprintf(num, sizeof(num), "%u", p->user.gid);
-        kv(b, "gid", num);
-        for (size_t i = 0; i < p->user.n_additional_gids; i++) {
-                snprintf(num, sizeof(num), "%u", p->user.additional_gids[i]);
-                kv(b, "gid+", num);
-        }
-        for (size_t i = 0; i < p->n_rlimits; i++) {
-                const struct silo_rlimit *l = &p->rlimits[i];
-                snprintf(num, sizeof(num), "%d %lld %lld", l->resource,
-                         l->soft == RLIM_INFINITY ? -1LL : (long long)l->soft,
-                         l->hard == RLIM_INFINITY ? -1LL : (long long)l->hard);
-                kv(b, "rlimit", num);
-        }
-}
-
-static void build_config(const struct silo_container *c, const struct vm_plan *p, struct silo_buf *b)
-{
-        const struct silo_resources *r = resources(c);
-        char num[64];
-
-        process_config(c->spec->process, b);
-        if (c->spec->hostname && *c->spec->hostname)
-                kv(b, "hostname", c->spec->hostname);
-        if (c->spec->root.readonly)
-                kv(b, "readonly", "1");
-        if (p->tap) {
-                _cleanup_free_ char *net = silo_vm_tap_net_config(p);
-                kv(b, "net", net);
-        } else if (p->netdev) {
-                kv(b, "net", "10.0.2.15 255.255.255.0 10.0.2.2"); /* slirp's defaults */
-        }
-        if (memory_limit(c)) {
-                snprintf(num, sizeof(num), "%lld", (long long)memory_limit(c));
-                kv(b, "memory", num);
-        }
-        if (r && r->pids.limit != SILO_UNSET && r->pids.limit > 0) {
-                snprintf(num, sizeof(num), "%lld", (long long)r->pids.limit);
-                kv(b, "pids", num);
-        }
 }
 
 /* ---- host pieces -------------------------------------------------------------------------- */
@@ -354,6 +291,8 @@ void silo_vm_plan_free(struct vm_plan *p)
         free(p->sock);
         free(p->qmp);
         free(p->netdev);
+        silo_strv_free(p->binds);
+        free(p->bind_flags);
         silo_strv_free(p->argv);
 }
 
@@ -418,6 +357,13 @@ void silo_vm_plan_argv(struct vm_plan *p)
                 else
                         A("virtio-net-device,netdev=n0");
         }
+        if (p->n_binds) { /* one share for all (microvm has 8 virtio-mmio slots); the VMM has no
+                           * CAP_CHOWN: security_model=none */
+                A("-fsdev");
+                AF("local,id=binds,path=%s/binds,security_model=none,multidevs=remap", p->dir);
+                A("-device");
+                A("virtio-9p-device,fsdev=binds,mount_tag=binds");
+        }
         A("-chardev");
         A("socket,id=ctl,fd=3");
         A("-device");
@@ -481,8 +427,8 @@ int silo_vm_plan(struct silo_container *c, struct vm_plan *p, silo_error_t *err)
 
         memset(p, 0, sizeof(*p));
         p->mib = VM_DEFAULT_MIB;
-        if (memory_limit(c)) {
-                uint64_t want = ((uint64_t)memory_limit(c) >> 20) + VM_GUEST_OVERHEAD_MIB;
+        if (silo_vm_memory_limit(c)) {
+                uint64_t want = ((uint64_t)silo_vm_memory_limit(c) >> 20) + VM_GUEST_OVERHEAD_MIB;
                 p->mib = want > p->mib ? want : p->mib;
         }
         p->cpus = default_cpus(c);
@@ -624,6 +570,9 @@ int silo_vm_launch(struct silo_container *c, struct vm_plan *p, const struct sil
                     .tty_fd = tty_peer,
                     .incoming_fd = incoming_fd,
                     .qmp_path = p->qmp,
+                    .binds = p->binds,
+                    .bind_flags = p->bind_flags,
+                    .n_binds = p->n_binds,
                 };
                 close(notify[0]);
                 close(c->dirfd); /* the parent keeps the lock (same open file: ours must go) */
@@ -680,27 +629,6 @@ int silo_vm_network_prepare(struct silo_container *c, silo_error_t *err)
         return 0;
 }
 
-/*
- * The guest gets the rootfs (an erofs image) and its own /proc, /sys, /dev: host bind mounts
- * (volumes) are not carried into it yet.  Said once per mount instead of silently dropped, and
- * not refused, so that an orchestrator's usual binds (hosts, resolv.conf) do not stop the
- * container; those silo adds itself from its state dir go unmentioned.
- */
-static void warn_host_binds(const struct silo_container *c)
-{
-        size_t root_len = strlen(c->ctx->root);
-
-        for (size_t i = 0; i < c->spec->n_mounts; i++) {
-                const struct silo_mount *m = &c->spec->mounts[i];
-                if (!m->bind || (m->source && strncmp(m->source, c->ctx->root, root_len) == 0 &&
-                                 m->source[root_len] == '/'))
-                        continue;
-                silo_warn("vm sandbox: /mounts/%zu ('%s' from '%s') is not carried into the guest yet, "
-                          "ignoring",
-                          i, m->destination, m->source ? m->source : "");
-        }
-}
-
 int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 {
         struct vm_plan p;
@@ -709,20 +637,22 @@ int silo_sandbox_vm_create(struct silo_container *c, silo_error_t *err)
 
         if (c->spec->process == NULL)
                 return silo_error_set(err, 0, "/process: required by the vm sandbox");
-        warn_host_binds(c);
         r = silo_vm_network_prepare(c, err);
         if (r < 0)
                 return r;
         r = silo_vm_plan(c, &p, err);
         if (r < 0)
                 goto out;
+        r = silo_vm_guest_config(c, &p, &config, err); /* sandbox-vm-config.c */
+        if (r < 0)
+                goto out;
+        silo_vm_plan_argv(&p); /* with the binds' share */
         r = silo_vm_fit_host_limit(c, p.mib, err);
         if (r < 0)
                 goto out;
         r = make_rootfs_image(c, &p, err);
         if (r < 0)
                 goto out;
-        build_config(c, &p, &config);
         r = silo_vm_launch(c, &p, &config, -1, err);
         if (r == 0 && p.tap)
                 r = silo_sandbox_vm_network_attach(c, &p, err);
@@ -889,11 +819,12 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         sock = silo_unix_connect(path, err);
         if (sock < 0)
                 return silo_error_wrap(err, "exec: the VM's supervisor");
-        process_config(p, &config);
-        r = silo_vm_send(sock, SILO_VM_EXEC, 0, config.data, (uint32_t)config.len);
+        r = silo_vm_exec_config(p, c->seccomp, &config, err);
+        if (r == 0 && (r = silo_vm_send(sock, SILO_VM_EXEC, 0, config.data, (uint32_t)config.len)) < 0)
+                silo_error_set(err, -r, "exec: send to the VM's supervisor");
         silo_buf_free(&config);
         if (r < 0)
-                return silo_error_set(err, errno, "exec: send to the VM's supervisor");
+                return r;
         /* -t: the guest's pty does the line discipline, ours passes bytes; its size follows ours */
         if (p->terminal && isatty(STDIN_FILENO))
                 raw = silo_tty_raw(STDIN_FILENO, &saved) == 0;

@@ -8,9 +8,11 @@
  * upper) with /proc /sys /dev /sys/fs/cgroup (cgroup2), move it onto / and chroot, create the
  * cgroup "ctr" with memory.max / pids.max from the config, set the hostname, send READY.
  * On START the process is forked (session 0), on EXEC another one (session n): it joins "ctr",
- * takes rlimits, groups, gid, uid, cwd, env and execs with stdio on pipes that the agent relays
- * as STDOUT/STDERR/STDIN frames of its session; SIGNAL frames are delivered to it; its wait
- * status goes back as EXIT.  Sessions are independent; the host stops the VM after EXIT of 0.
+ * takes rlimits, the capability bounding set, groups, gid, uid, capabilities, cwd, env,
+ * noNewPrivileges and the host-compiled seccomp filter (init.c's order), and execs with stdio on
+ * pipes that the agent relays as STDOUT/STDERR/STDIN frames of its session; SIGNAL frames are
+ * delivered to it; its wait status goes back as EXIT.  Sessions are independent; the host stops
+ * the VM after EXIT of 0.
  *
  * Invariants: the agent is pid 1 and must never exit (the kernel would panic: the host sees the
  * VMM end without EXIT and reports it).  Every fatal problem is reported once as an ERROR frame
@@ -35,6 +37,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
@@ -44,26 +48,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "agent.h"
 #include "proto.h"
 
 static int port = -1;
 
-struct config {
-        char **args, **env, *cwd, *hostname;
-        uid_t uid;
-        gid_t gid;
-        gid_t gids[64];
-        int n_gids;
-        struct {
-                int res;
-                struct rlimit rl;
-        } rlimits[32];
-        int n_rlimits;
-        char *memory, *pids;
-        char *net; /* "ADDRESS NETMASK GATEWAY" for eth0, or NULL: loopback only */
-        bool terminal;
-        bool readonly; /* root.readonly: the erofs image is the root, no overlay */
-};
 
 static void write_all(int fd, const void *buf, size_t n)
 {
@@ -299,6 +288,36 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         c->readonly = strcmp(val, "1") == 0;
                 } else if (strcmp(key, "terminal") == 0) {
                         c->terminal = strcmp(val, "1") == 0;
+                } else if (strcmp(key, "caps") == 0) {
+                        unsigned long long v[5] = {0};
+                        /* fails closed: a set that does not parse is an empty one */
+                        if (sscanf(val, "%llx %llx %llx %llx %llx", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+                                memset(v, 0, sizeof(v));
+                        c->caps = true;
+                        c->cap_bnd = v[0], c->cap_eff = v[1], c->cap_inh = v[2], c->cap_prm = v[3],
+                        c->cap_amb = v[4];
+                } else if (strcmp(key, "nnp") == 0) {
+                        c->nnp = strcmp(val, "1") == 0;
+                } else if (strcmp(key, "bind") == 0 && c->n_binds < 64) {
+                        char *flags = strchr(val, ' '), *dest = flags ? strchr(flags + 1, ' ') : NULL;
+                        if (dest && dest[1] == '/') {
+                                *flags = *dest = '\0';
+                                c->binds[c->n_binds].name = val;
+                                c->binds[c->n_binds].ro = strcmp(flags + 1, "ro") == 0;
+                                c->binds[c->n_binds++].dest = dest + 1;
+                        }
+                } else if (strcmp(key, "tmpfs") == 0 && c->n_tmpfs < 32) {
+                        char *data = strchr(val, ' '), *dest = data ? strchr(data + 1, ' ') : NULL;
+                        if (dest && dest[1] == '/') {
+                                *data = *dest = '\0';
+                                c->tmpfs[c->n_tmpfs].flags = strtoul(val, NULL, 10);
+                                c->tmpfs[c->n_tmpfs].data = strcmp(data + 1, "-") ? data + 1 : NULL;
+                                c->tmpfs[c->n_tmpfs++].dest = dest + 1;
+                        }
+                } else if (strcmp(key, "seccomp") == 0) {
+                        char *hex = strchr(val, ' ');
+                        c->seccomp_flags = (unsigned)strtoul(val, NULL, 10);
+                        c->seccomp = hex ? hex + 1 : NULL;
                 }
         }
         if (c->args == NULL) {
@@ -314,6 +333,56 @@ static void write_str(const char *path, const char *s)
         if (fd < 0 || write(fd, s, strlen(s)) < 0)
                 fatal("write '%s' to '%s'", s, path);
         close(fd);
+}
+
+/* the config's mounts in the rootfs, in its order within each kind: tmpfs ones first, then the
+ * host bind mounts, the 9p share "binds" at /binds whose entry <i> is bound onto the destination
+ * (runtime/sandbox-vm.c plan_binds) */
+static void setup_mounts(const struct config *c)
+{
+        char proc[64];
+        int rootfd;
+
+        if (c->n_binds == 0 && c->n_tmpfs == 0)
+                return;
+        rootfd = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        errno = 0;
+        if (rootfd < 0)
+                fatal("open /newroot");
+        for (int i = 0; i < c->n_tmpfs; i++) {
+                int fd = agent_mount_point(rootfd, c->tmpfs[i].dest, true);
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                if (fd < 0 || mount("tmpfs", proc, "tmpfs", c->tmpfs[i].flags, c->tmpfs[i].data) < 0)
+                        fatal("tmpfs on '%s'", c->tmpfs[i].dest);
+                close(fd);
+        }
+        if (c->n_binds) {
+                load_modules("/modules.9p");
+                mkmount("binds", "/binds", "9p", 0, "trans=virtio,version=9p2000.L,msize=262144,cache=none");
+        }
+        for (int i = 0; i < c->n_binds; i++) {
+                char src[96];
+                struct stat st;
+                int fd;
+
+                snprintf(src, sizeof(src), "/binds/%s", c->binds[i].name);
+                errno = 0;
+                if (strchr(c->binds[i].name, '/') || stat(src, &st) < 0 ||
+                    (fd = agent_mount_point(rootfd, c->binds[i].dest, S_ISDIR(st.st_mode))) < 0)
+                        fatal("the mount point '%s'", c->binds[i].dest);
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                if (mount(src, proc, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        fatal("bind '%s'", c->binds[i].dest);
+                close(fd);
+                if (c->binds[i].ro) { /* the new mount itself: the destination opened again */
+                        fd = agent_open_in_root(rootfd, c->binds[i].dest, O_PATH);
+                        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                        if (fd < 0 || mount(NULL, proc, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                                fatal("read-only '%s'", c->binds[i].dest);
+                        close(fd);
+                }
+        }
+        close(rootfd);
 }
 
 static void setup_rootfs(const struct config *c)
@@ -348,6 +417,7 @@ mounted:
         mkmount("cgroup2", "/newroot/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
         mkmount("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
         mkmount("shm", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        setup_mounts(c);
         umount2("/proc", MNT_DETACH);
         umount2("/sys", MNT_DETACH);
         errno = 0;
@@ -467,6 +537,14 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
         for (int i = 0; i < c->n_rlimits; i++)
                 if (setrlimit(c->rlimits[i].res, &c->rlimits[i].rl) < 0)
                         goto fail;
+        /* privileges in runtime/init.c's order (runc's): without noNewPrivileges the filter
+         * needs CAP_SYS_ADMIN, so it goes before the uid switch; with it, right before exec */
+        what = "/process/capabilities/bounding";
+        if (c->caps && !agent_caps_bound(c))
+                goto fail;
+        what = "/linux/seccomp";
+        if (c->seccomp && !c->nnp && !agent_seccomp_load(c))
+                goto fail;
         what = "setgroups";
         if (setgroups((size_t)c->n_gids, c->gids) < 0)
                 goto fail;
@@ -476,6 +554,9 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
         what = "setuid";
         if (setuid(c->uid) < 0)
                 goto fail;
+        what = "/process/capabilities";
+        if (c->caps && !agent_caps_set(c))
+                goto fail;
         what = "chdir to cwd";
         if (chdir(c->cwd) < 0)
                 goto fail;
@@ -484,6 +565,12 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
                 putenv(*e);
         if (getenv("PATH") == NULL)
                 setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+        what = "/process/noNewPrivileges";
+        if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                goto fail;
+        what = "/linux/seccomp";
+        if (c->seccomp && c->nnp && !agent_seccomp_load(c))
+                goto fail;
         execvp(c->args[0], c->args);
         dprintf(2, "exec '%s': %s\n", c->args[0], strerror(errno));
         _exit(errno == ENOENT ? 127 : 126);

@@ -4,8 +4,8 @@
  *   vmlinux-<h>   the ELF kernel extracted from a bzImage (its PVH note lets qemu jump straight
  *                 into 64-bit code: ~2 s less per boot under TCG than the guest decompressing
  *                 itself); h = sha256 of the bzImage's path, size, mtime and inode
- *   initrd-<h>    newc cpio: /init = silo-vm-agent, /modules, /modules.net, /modules.rw (load order),
- *                 /lib/<module>.ko,
+ *   initrd-<h>    newc cpio: /init = silo-vm-agent, /modules, /modules.net, /modules.rw,
+ *                 /modules.9p (load order), /lib/<module>.ko,
  *                 /dev/console; h = sha256 of the agent, the modules and the kernel version
  *
  * Invariants: cache files are only ever complete (written to a temporary name, renamed), so
@@ -37,6 +37,8 @@ static const char *const net_modules[] = {"virtio_net"};
 /* Loaded only for a writable root (/modules.rw: the tmpfs-upper overlay); a read-only root is
  * the erofs image itself (one insmod and two mounts less). */
 static const char *const rw_modules[] = {"overlay"};
+/* Loaded only when host bind mounts are carried in as virtio-9p shares (/modules.9p). */
+static const char *const p9_modules[] = {"9pnet_virtio", "9p"};
 
 #define MAX_KERNEL (512u << 20)
 
@@ -261,8 +263,8 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
         _cleanup_free_ char *dep_path = silo_xasprintf("/lib/modules/%s/modules.dep", kver), *dep = NULL;
         _cleanup_free_ unsigned char *agent_bin = NULL;
         _cleanup_strv_free_ char **order = NULL;
-        struct silo_buf mods = {0}, list = {0}, list_net = {0}, list_rw = {0}, cpio = {0};
-        size_t n_base, n_net;
+        struct silo_buf mods = {0}, list = {0}, list_net = {0}, list_rw = {0}, list_9p = {0}, cpio = {0};
+        size_t n_base, n_net, n_rw;
         struct silo_sha256 *h;
         struct lzma_api a;
         bool have_lzma = false;
@@ -283,6 +285,9 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
         n_net = silo_strv_len(order);
         for (size_t i = 0; i < ARRAY_SIZE(rw_modules); i++)
                 add_module(dep, kver, rw_modules[i], &order);
+        n_rw = silo_strv_len(order);
+        for (size_t i = 0; i < ARRAY_SIZE(p9_modules); i++)
+                add_module(dep, kver, p9_modules[i], &order);
 
         h = silo_sha256_new();
         silo_sha256_update(h, kver, strlen(kver) + 1);
@@ -320,14 +325,17 @@ static int build_initrd(const char *agent, const char *kver, const char *cache_d
                 cpio_add(&cpio, dst, S_IFREG | 0644, 0, 0, plain ? plain : ko, n);
                 silo_sha256_update(h, plain ? plain : ko, n);
                 free(plain);
-                silo_buf_printf((size_t)(o - order) < n_base  ? &list
-                                : (size_t)(o - order) < n_net ? &list_net
-                                                              : &list_rw,
+                size_t k = (size_t)(o - order);
+                silo_buf_printf(k < n_base  ? &list
+                                : k < n_net ? &list_net
+                                : k < n_rw  ? &list_rw
+                                            : &list_9p,
                                 "%s\n", name);
         }
         cpio_add(&cpio, "modules", S_IFREG | 0644, 0, 0, list.data, list.len);
         cpio_add(&cpio, "modules.net", S_IFREG | 0644, 0, 0, list_net.data, list_net.len);
         cpio_add(&cpio, "modules.rw", S_IFREG | 0644, 0, 0, list_rw.data, list_rw.len);
+        cpio_add(&cpio, "modules.9p", S_IFREG | 0644, 0, 0, list_9p.data, list_9p.len);
         cpio_add(&cpio, "TRAILER!!!", 0, 0, 0, NULL, 0);
         silo_sha256_final(h, digest);
         h = NULL;
@@ -345,6 +353,7 @@ out:
         free(list.data);
         free(list_net.data);
         free(list_rw.data);
+        free(list_9p.data);
         free(cpio.data);
         if (r < 0) {
                 free(*ret);

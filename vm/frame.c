@@ -7,10 +7,30 @@
 #include "config.h"
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "../runtime/util.h"
 #include "proto.h"
 #include "vm.h"
+
+/* A peer that has gone (a session whose process exited while `silo exec` still forwards the
+ * last of its stdin) is EPIPE, never SIGPIPE: `silo exec -t` must end with the process's status,
+ * not be killed by the signal.  Every host-side peer is a socket; write() covers anything else. */
+static int send_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+                if (k < 0 && errno == ENOTSOCK)
+                        return silo_write_all(fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
 
 int silo_vm_send(int fd, uint32_t type, uint32_t id, const void *data, uint32_t len)
 {
@@ -21,7 +41,7 @@ int silo_vm_send(int fd, uint32_t type, uint32_t id, const void *data, uint32_t 
         memcpy(buf, &h, sizeof(h));
         if (len)
                 memcpy(buf + sizeof(h), data, len);
-        r = silo_write_all(fd, buf, sizeof(h) + len);
+        r = send_all(fd, buf, sizeof(h) + len);
         free(buf);
         return r;
 }

@@ -20,13 +20,19 @@
  *   guest -> ERROR    a message; the agent cannot go on (host reports it and stops the VMM);
  *                     for a session > 0: that exec failed (the session is over)
  *   host  -> EXEC     (session n > 0) start another process: CONFIG's keys (arg, env, cwd,
- *                     uid, gid, gid+, rlimit, terminal); then STDIN/STDOUT/STDERR/SIGNAL/EXIT
+ *                     uid, gid, gid+, rlimit, terminal, caps, nnp, seccomp); then
+ *                     STDIN/STDOUT/STDERR/SIGNAL/EXIT
  *   host  -> RESIZE   u16 rows, u16 cols: the session's terminal window size
  *
  * CONFIG keys (repeatable where it makes sense): arg, env, cwd, uid, gid, gid+ (additional),
  * hostname, rlimit ("RESOURCE SOFT HARD" as numbers, RLIM_INFINITY = -1), memory (bytes, the
  * guest cgroup's memory.max), pids (pids.max), net ("ADDR MASK GW" for the NIC), terminal ("1":
- * the process gets a pty in the guest; its output comes as STDOUT, there is no STDERR).
+ * the process gets a pty in the guest; its output comes as STDOUT, there is no STDERR), caps
+ * ("BND EFF INH PRM AMB", hex masks; absent: the capabilities stay root's), nnp ("1":
+ * noNewPrivileges), seccomp ("FLAGS HEX": the BPF program compiled on the host by libseccomp,
+ * its instructions as hex bytes, loaded with seccomp(2) in runtime/init.c's order), bind
+ * ("<i> ro|rw DEST": entry <i> of the 9p share "binds" bound onto DEST), tmpfs ("MS_FLAGS
+ * DATA|- DEST").  caps, nnp and seccomp are EXEC keys too.
  */
 #ifndef SILO_VM_PROTO_H
 #define SILO_VM_PROTO_H

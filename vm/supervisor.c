@@ -163,6 +163,15 @@ static int jail(const struct silo_vm_super *a, silo_error_t *err)
                 return silo_error_set(err, errno, "vm: unshare the VMM's namespaces");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return silo_error_set(err, errno, "vm: make the VMM's mounts private");
+        for (size_t i = 0; i < a->n_binds; i++) { /* the 9p share's sources, seen only by the VMM */
+                const char *src = a->binds[2 * i], *dst = a->binds[2 * i + 1];
+                struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+                if (mount(src, dst, NULL, MS_BIND | (a->bind_flags[i] & MS_REC), NULL) < 0)
+                        return silo_error_set(err, errno, "vm: bind '%s' for the guest", src);
+                if ((a->bind_flags[i] & MS_RDONLY) &&
+                    mount_setattr(AT_FDCWD, dst, AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+                        return silo_error_set(err, errno, "vm: bind '%s' read-only for the guest", src);
+        }
         if (a->tap && make_tap(err) < 0)
                 return silo_error_wrap(err, "vm: the guest's tap device");
         if (silo_caps_drop_bounding(&none, err) < 0 || silo_caps_apply(&none, err) < 0)

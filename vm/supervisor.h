@@ -28,6 +28,11 @@ struct silo_vm_super {
          * else -1; the guest is resumed through QMP at qmp_path instead of booted */
         int incoming_fd;
         const char *qmp_path;
+        /* host bind mounts for the guest's 9p share: binds[2i] bound onto binds[2i+1] in the
+         * VMM's mount namespace, bind_flags[i]: MS_REC (rbind), MS_RDONLY (ro, recursively) */
+        char **binds;
+        const unsigned long *bind_flags;
+        size_t n_binds;
 };
 
 /* Run the supervisor in the calling (freshly forked) process; never returns.  Exit status: the

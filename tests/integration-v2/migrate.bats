@@ -103,6 +103,16 @@ migrate_n1() {
 	echo "migrate $* (status=$status): $output" >&2
 }
 
+# moved_to_n2: the receiver finished well, c1 is gone from node 1 and runs on node 2; its state
+# JSON there in $N2_STATE
+moved_to_n2() {
+	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
+	silo state c1
+	assert_failure
+	N2_STATE=$(n2 state c1) || fail "not on node 2"
+	[ "$(echo "$N2_STATE" | jq -r .status)" = running ] || fail "node 2: $N2_STATE"
+}
+
 # nothing of a migration left on either node
 assert_no_tmp() {
 	[ -z "$(ls -A "$ROOT" | grep '^@migrate')" ] || fail "node 1 temporary dir left: $(ls -A "$ROOT")"
@@ -118,13 +128,9 @@ assert_no_tmp() {
 	assert_success
 	assert_output --partial "migrated 'c1' to 'tcp:10.200.0.2:7000'"
 	assert_output --regexp "downtime [0-9]+ ms"
-	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
 	# gone at the source, running at the destination, from where it was
-	silo state c1
-	assert_failure
-	local st frozen
-	st=$(n2 state c1) || fail "not on node 2"
-	[ "$(echo "$st" | jq -r .status)" = running ] || fail "node 2: $st"
+	moved_to_n2
+	local frozen
 	frozen=$(counter)
 	wait_counter $((frozen + 3))
 	assert_no_tmp
@@ -142,6 +148,63 @@ assert_no_tmp() {
 	assert_no_tmp
 	silo delete --force c1
 	assert_success
+}
+
+# memcheck_gen: the generation silo-testinit memcheck last checked (fails on a bad word)
+memcheck_gen() {
+	local m
+	m=$(cat "$BUNDLE/rootfs/tmp/m" 2>/dev/null || echo "gen 0 ok")
+	case $m in "BAD"*) fail "memcheck: $m" ;; esac
+	echo "$m" | awk '{print $2}'
+}
+
+wait_memcheck() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ "$(memcheck_gen)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "memcheck stuck at generation $(memcheck_gen), wanted $1"
+}
+
+@test "migrate: pre-copy restores lazily at the destination, and every word of a checked memory is right there" {
+	# 48 MiB written once and checked word by word, 64 pages rewritten every generation (dirty in
+	# each dump), 64 KiB more every 10 generations (newer than the first round): the destination
+	# starts from the first round's pages patched with every newer copy, and fills them in lazily
+	update_config '.process.args = ["/busybox", "sh", "-c",
+		"exec </dev/null >/dev/null 2>&1; /silo-testinit memcheck 48 /tmp/m & i=0; while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]'
+	run_detached c1
+	wait_counter 3
+	wait_memcheck 12
+	listen_n2
+	migrate_n1 --rounds 2 c1 tcp:10.200.0.2:7000
+	assert_success
+	assert_output --regexp "lazy restore: [0-9.]+ MiB of the pre-copy filled in at the destination"
+	moved_to_n2
+	local gen
+	# the receiver returned once the fill was through: the checker goes on with every word right
+	gen=$(memcheck_gen)
+	wait_memcheck $((gen + 12))
+	pgrep -f "criu lazy-pages" && fail "criu lazy-pages left"
+	assert_no_tmp
+	n2 delete --force c1
+}
+
+@test "migrate: SILO_MIGRATE_EAGER=1 at the destination restores the pre-copy eagerly, as before" {
+	update_config '.process.args = ["/busybox", "sh", "-c",
+		"exec </dev/null >/dev/null 2>&1; /silo-testinit memcheck 16 /tmp/m & i=0; while :; do i=$((i+1)); echo $i >/tmp/c; /busybox usleep 50000; done"]'
+	run_detached c1
+	wait_memcheck 2
+	SILO_MIGRATE_EAGER=1 listen_n2
+	migrate_n1 --rounds 1 c1 tcp:10.200.0.2:7000
+	assert_success
+	refute_output --partial "lazy restore"
+	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
+	local gen
+	gen=$(memcheck_gen)
+	wait_memcheck $((gen + 5))
+	assert_no_tmp
+	n2 delete --force c1
 }
 
 @test "migrate: a bridge container keeps its IP, MAC and published port; an established TCP connection survives" {
@@ -406,13 +469,9 @@ assert_no_tmp() {
 	assert_success
 	assert_output --partial "migrated 'c1' to 'tcp:10.200.0.2:7000'"
 	assert_output --regexp "post-copy: the memory followed in [0-9]+ ms"
-	wait "$LISTENER" || fail "receiver failed: $(cat "$TESTDIR/listen.err")"
-	silo state c1
-	assert_failure
-	local st frozen pid
-	st=$(n2 state c1) || fail "not on node 2"
-	[ "$(echo "$st" | jq -r .status)" = running ] || fail "node 2: $st"
-	pid=$(echo "$st" | jq -r .pid)
+	moved_to_n2
+	local frozen pid
+	pid=$(echo "$N2_STATE" | jq -r .pid)
 	# the memory hog's pages came over: its resident set is there again
 	local hog rss
 	hog=$(pgrep -P "$pid" -f "memhog" | head -1)

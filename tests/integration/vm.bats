@@ -26,16 +26,48 @@ sh_cmd() {
 	update_config --arg s "$1" '.process.args = ["/bin/sh", "-c", $s]'
 }
 
-@test "vm: run /bin/true-like payload exits 0; a host bind mount is named as not carried in" {
-	set_cmd true
-	mkdir -p "$TESTDIR/vol"
-	update_config --arg v "$TESTDIR/vol" '.mounts += [{"destination": "/data", "type": "bind",
-		"source": $v, "options": ["rbind"]}]'
+@test "vm: host bind mounts go into the guest (9p): rw and ro dirs, a ro file, nothing beside them; a tmpfs mount" {
+	mkdir -p "$TESTDIR/vol" "$TESTDIR/files"
+	echo host-data >"$TESTDIR/vol/in"
+	echo 42 >"$TESTDIR/files/value"
+	echo secret >"$TESTDIR/files/secret" # beside the file source: must not reach the guest
+	update_config --arg v "$TESTDIR/vol" --arg f "$TESTDIR/files/value" '.mounts += [
+		{"destination": "/data", "type": "bind", "source": $v, "options": ["rbind"]},
+		{"destination": "/cfg/value", "type": "bind", "source": $f, "options": ["bind", "ro"]},
+		{"destination": "/mnt/deep/ro", "type": "bind", "source": $v, "options": ["rbind", "ro"]},
+		{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=0750"]}]'
+	sh_cmd 'cat /data/in; echo guest >/data/out; cat /cfg/value; ls -a /cfg | tr "\n" " "; echo
+		(echo x >/cfg/value) 2>/dev/null || echo value-ro
+		(echo y >/mnt/deep/ro/z) 2>/dev/null || echo dir-ro
+		cat /mnt/deep/ro/in; ls /binds 2>/dev/null || echo no-binds
+		while read -r d m t o r; do [ "$m" = /scratch ] && case $o in *nosuid*size=1024k*mode=750*) echo "scratch $t";; esac; done </proc/mounts; true'
+	ln -s busybox "$BUNDLE/rootfs/bin/ls"
+	ln -s busybox "$BUNDLE/rootfs/bin/tr"
 	run --separate-stderr "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1
 	assert_success
-	[[ "$stderr" == *"('/data' from '$TESTDIR/vol') is not carried into the guest yet"* ]] ||
-		fail "no warning for the bind mount: $stderr"
-
+	assert_output "host-data
+42
+. .. value 
+value-ro
+dir-ro
+host-data
+no-binds
+scratch tmpfs"
+	[ "$(cat "$TESTDIR/vol/out")" = guest ] || fail "the guest's write did not reach the host"
+	[ ! -e "$TESTDIR/vol/z" ] || fail "a write through the read-only bind reached the host"
+	[ "$(cat "$TESTDIR/files/value")" = 42 ] || fail "the read-only file changed"
+	# nothing of the shares is mounted on the host
+	! grep -q "$TESTDIR" /proc/self/mountinfo || fail "a bind is mounted on the host"
+	# qemu cannot migrate a guest that mounts a 9p share: checkpoint says so and the VM goes on
+	sh_cmd 'echo up; while :; do sleep 1; done'
+	run_detached --sandbox vm v2
+	wait_for_output 150 0.1 '^up$'
+	silo checkpoint --image-path "$TESTDIR/ckpt" v2
+	assert_failure
+	assert_output --partial "host bind mounts (virtio-9p shares)"
+	[ "$(state_field v2 status)" = running ] || fail "v2 after the refused checkpoint: $(state_field v2 status)"
+	silo delete --force v2
+	assert_success
 	vm_gone
 }
 
@@ -49,11 +81,20 @@ sh_cmd() {
 	vm_gone
 }
 
-@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits, read-only root) and stdin" {
+# the privilege part of a process's settings, from its /proc/self/status, and whether the
+# seccomp filter below (kill(2) -> EPERM) holds
+PRIV_CMD='while read -r k v; do case $k in CapEff:|CapBnd:|CapAmb:|NoNewPrivs:|Seccomp:) echo "$k $v";; esac; done </proc/self/status; kill -0 $$ 2>/dev/null && echo kill-allowed || echo kill-denied'
+KILL_DENIED='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO"}]}'
+
+@test "vm: process settings (env, cwd, uid/gid, hostname, rlimits, read-only root, caps, noNewPrivileges, seccomp) and stdin" {
+	# caps for a non-root user: CHOWN|KILL|NET_RAW bounding, KILL through the ambient set
 	update_config '.process.env += ["FOO=bar baz"] | .process.cwd = "/work" |
 		.process.user = {"uid": 1000, "gid": 1001} | .hostname = "vmhost" |
-		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}] | .root.readonly = true'
-	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; while read -r d m t o r; do [ "$m" = / ] && [ "$t" = erofs ] && echo "root ${o%%,*}"; done </proc/mounts; cat'
+		.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 321, "soft": 123}] | .root.readonly = true |
+		.process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+			"effective": ["CAP_KILL"], "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"],
+			"ambient": ["CAP_KILL"]} | .process.noNewPrivileges = true | .linux.seccomp = '"$KILL_DENIED"
+	sh_cmd 'echo "$FOO"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; while read -r d m t o r; do [ "$m" = / ] && [ "$t" = erofs ] && echo "root ${o%%,*}"; done </proc/mounts; '"$PRIV_CMD"'; cat'
 	run bash -c 'echo from-stdin | "$SILO_BIN" --root "$ROOT" run --sandbox vm --bundle "$BUNDLE" v1 2>/dev/null'
 	assert_success
 	assert_output "bar baz
@@ -64,6 +105,12 @@ vmhost
 123
 321
 root ro
+CapEff: 0000000000000020
+CapBnd: 0000000000002021
+CapAmb: 0000000000000020
+NoNewPrivs: 1
+Seccomp: 2
+kill-denied
 from-stdin"
 }
 
@@ -123,7 +170,10 @@ from-stdin"
 }
 
 @test "vm: annotation io.silo.sandbox=vm selects the VM; exec; kill TERM stops it" {
-	update_config '.annotations = {"io.silo.sandbox": "vm"}'
+	# root without noNewPrivileges: the filter goes in before the uid switch (it needs CAP_SYS_ADMIN)
+	update_config '.annotations = {"io.silo.sandbox": "vm"} | .process.capabilities = {"bounding": ["CAP_KILL"],
+		"effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]} | .process.noNewPrivileges = false |
+		.linux.seccomp = '"$KILL_DENIED"
 	sh_cmd 'trap "echo got-term; exit 7" TERM; echo up; while :; do sleep 0.1; done'
 	run_detached v1
 	jq -e '.sandbox == "vm"' "$ROOT/v1/state.json"
@@ -137,11 +187,25 @@ from-stdin"
 	run bash -c 'echo piped | "$SILO_BIN" --root "$ROOT" exec v1 sh -c "read l; echo got \$l"'
 	assert_success
 	assert_output "got piped"
+	# stdin that outlasts the process: its end is not a SIGPIPE (status 141) for silo exec
+	run bash -c 'yes | "$SILO_BIN" --root "$ROOT" exec v1 sh -c "exit 3"'
+	[ "$status" -eq 3 ] || { echo "exec with endless stdin: $status"; false; }
 	# two sessions at once, and a command that does not exist
 	run bash -c '"$SILO_BIN" --root "$ROOT" exec v1 sh -c "sleep 0.5; echo A" & "$SILO_BIN" --root "$ROOT" exec v1 echo B; wait'
 	assert_success
 	assert_output "B
 A"
+	# the container's seccomp filter and its process's capabilities hold for exec'd processes too
+	silo exec v1 sh -c "$PRIV_CMD"
+	assert_success
+	assert_output "CapEff: 0000000000000020
+CapBnd: 0000000000000020
+CapAmb: 0000000000000000
+NoNewPrivs: 0
+Seccomp: 2
+kill-denied"
+	silo exec --no-new-privs v1 sh -c "$PRIV_CMD"
+	assert_line "NoNewPrivs: 1"
 	silo exec v1 /nonexistent
 	[ "$status" -eq 127 ]
 	assert_output --partial "exec '/nonexistent': No such file or directory"
@@ -235,6 +299,16 @@ A"
 	silo run --sandbox vm --bundle "$BUNDLE" v1
 	assert_failure
 	assert_output --partial "/annotations/io.silo.vm.memory: 'lots'"
+	update_config '.annotations = {} | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": "/nonexistent.sock", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_NOTIFY"}]}'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "/linux/seccomp: SCMP_ACT_NOTIFY is not supported by the vm sandbox"
+	update_config '.linux.seccomp = null | .mounts += [{"destination": "/d", "type": "bind",
+		"source": "/nonexistent/vol", "options": ["rbind"]}]'
+	silo run --sandbox vm --bundle "$BUNDLE" v1
+	assert_failure
+	assert_output --partial "source '/nonexistent/vol': no such file or directory"
 	vm_gone
 }
 

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -521,6 +522,82 @@ static int cmd_memhog(long mb, bool hold)
         return 0;
 }
 
+/*
+ * memcheck MB FILE: memory whose content is checked over and over, for moves of a process
+ * (checkpoint/restore, migrate): MB MiB where every 8-byte word holds a function of its index
+ * ("cold": written once), its first 64 pages rewritten each generation ("hot": dirty in every
+ * dump), and a 64 KiB region added every 10 generations (memory newer than any earlier dump).
+ * Each generation rewrites the hot pages, checks every word, then writes "gen N ok" to FILE; a
+ * wrong word writes "BAD ..." there and the process stops changing anything (pause).
+ */
+static uint64_t mc_word(uint64_t i, uint64_t salt)
+{
+        return (i + 1) * 0x9e3779b97f4a7c15ull ^ salt;
+}
+
+static void mc_report(const char *file, const char *fmt, ...)
+{
+        char buf[256];
+        va_list ap;
+        int fd, n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                (void)!write(fd, buf, (size_t)n);
+                close(fd);
+        }
+}
+
+static int cmd_memcheck(long mb, const char *file)
+{
+        const uint64_t words = (uint64_t)mb << 17, hot = 64 * 4096 / 8, extra_words = 65536 / 8;
+        uint64_t *m, *extra[64];
+        unsigned nextra = 0;
+
+        if (mb <= 0 || mb > 4096)
+                die("memcheck: MB must be 1..4096");
+        /* MAP_NORESERVE: the regions added later never merge into this mapping (a merge marks the
+         * whole of it soft-dirty, which every later dump would then take again) */
+        m = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+                die("memcheck: mmap: %s", strerror(errno));
+        for (uint64_t i = 0; i < words; i++)
+                m[i] = mc_word(i, 0);
+        for (uint64_t gen = 1;; gen++) {
+                if (gen % 10 == 0 && nextra < 64) {
+                        uint64_t *x = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        if (x == MAP_FAILED)
+                                die("memcheck: mmap: %s", strerror(errno));
+                        for (uint64_t i = 0; i < extra_words; i++)
+                                x[i] = mc_word(i, nextra + 1);
+                        extra[nextra++] = x;
+                }
+                for (uint64_t i = 0; i < hot && i < words; i++)
+                        m[i] = mc_word(i, gen << 32);
+                for (uint64_t i = 0; i < words; i++) {
+                        uint64_t want = mc_word(i, i < hot ? gen << 32 : 0);
+                        if (m[i] != want) {
+                                mc_report(file, "BAD gen %llu word %llu: %#llx, not %#llx\n", (unsigned long long)gen,
+                                          (unsigned long long)i, (unsigned long long)m[i],
+                                          (unsigned long long)want);
+                                return cmd_pause();
+                        }
+                }
+                for (unsigned k = 0; k < nextra; k++)
+                        for (uint64_t i = 0; i < extra_words; i++)
+                                if (extra[k][i] != mc_word(i, k + 1)) {
+                                        mc_report(file, "BAD gen %llu region %u word %llu\n",
+                                                  (unsigned long long)gen, k, (unsigned long long)i);
+                                        return cmd_pause();
+                                }
+                mc_report(file, "gen %llu ok\n", (unsigned long long)gen);
+                usleep(20000);
+        }
+}
+
 /* forkbomb N: fork pausing children until fork fails or N exist; print "forkbomb K ERRNO"
  * (ERRNO "none" when all N were forked), then wait to be killed */
 static int cmd_forkbomb(long n)
@@ -646,7 +723,8 @@ static void usage(FILE *f)
                    "  mounts | cgroup | fds | isatty FD | ttysize | umask | rlimit NAME | oom_score_adj\n"
                    "  pid | ppid | personality | stat PATH | access PATH MODE | open-write PATH\n"
                    "  mkdir PATH | readlink PATH | sysctl NAME | syscall-errno NAME [ARG]\n"
-                   "  open-read PATH | mknod PATH c|b MAJ MIN | memhog MB [pause] | forkbomb N | spin N\n",
+                   "  open-read PATH | mknod PATH c|b MAJ MIN | memhog MB [pause] | forkbomb N | spin N\n"
+                   "  memcheck MB FILE\n",
                 prog);
 }
 
@@ -859,6 +937,10 @@ int main(int argc, char **argv)
         if (strcmp(cmd, "memhog") == 0) {
                 need_args(argc, 1, "memhog MB [pause]");
                 return cmd_memhog(parse_long(argv[0], "MB"), argc > 1 && strcmp(argv[1], "pause") == 0);
+        }
+        if (strcmp(cmd, "memcheck") == 0) {
+                need_args(argc, 2, "memcheck MB FILE");
+                return cmd_memcheck(parse_long(argv[0], "MB"), argv[1]);
         }
         if (strcmp(cmd, "forkbomb") == 0) {
                 need_args(argc, 1, "forkbomb N");
