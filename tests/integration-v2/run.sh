@@ -50,7 +50,8 @@ for f in "$SILO_BIN" "$SILO_TESTINIT"; do
 	fi
 done
 
-args=(--tap)
+# --timing: each TAP line ends with the test's duration, so a slow CI run shows where its time went
+args=(--tap --timing)
 [ -z "${TESTS_FILTER:-}" ] || args+=(--filter "$TESTS_FILTER")
 echo "# ${suite##*/}: bats ${args[*]} $suite in a VM (SILO_BIN=$SILO_BIN)"
 
