@@ -22,16 +22,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "../cgroups/cgroup.h"
 #include "../cgroups/cgroup-systemd.h"
-#include "caps.h"
 #include "../image/image.h"
 #include "container.h"
+#include "container-internal.h"
 #include "fault.h"
 #include "hooks.h"
 #include "log.h"
@@ -44,7 +43,7 @@
 #include "util.h"
 #include "validate.h"
 
-static void container_free(struct silo_container *c)
+void container_free(struct silo_container *c)
 {
         if (c->dirfd >= 0)
                 close(c->dirfd);
@@ -61,7 +60,7 @@ static void container_free(struct silo_container *c)
         free(c->bundle);
 }
 
-static void container_init(struct silo_container *c, const struct silo_context *ctx, const char *id)
+void container_init(struct silo_container *c, const struct silo_context *ctx, const char *id)
 {
         memset(c, 0, sizeof(*c));
         c->ctx = ctx;
@@ -71,8 +70,6 @@ static void container_init(struct silo_container *c, const struct silo_context *
         c->pty_master = -1;
         c->rootfs_mount_fd = -1;
 }
-
-#define _cleanup_container_ _cleanup_(container_free)
 
 char *silo_container_hook_state(struct silo_container *c, const char *status)
 {
@@ -87,7 +84,7 @@ static int check_id(const char *id, silo_error_t *err)
 }
 
 /* Open, lock and load an existing container. */
-static int container_load(struct silo_container *c, silo_error_t *err)
+int container_load(struct silo_container *c, silo_error_t *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
@@ -124,7 +121,7 @@ static bool init_alive(struct silo_container *c)
         return silo_proc_alive(c->state->pid, c->state->pid_start_time);
 }
 
-static const char *container_status(struct silo_container *c)
+const char *container_status(struct silo_container *c)
 {
         if (strcmp(c->state->status, "creating") == 0)
                 return "creating";
@@ -135,11 +132,6 @@ static const char *container_status(struct silo_container *c)
         if (c->cgroup && silo_cgroup_is_frozen(c->cgroup))
                 return "paused";
         return "running";
-}
-
-static bool is_vm(const struct silo_container *c)
-{
-        return c->state && c->state->sandbox && strcmp(c->state->sandbox, "vm") == 0;
 }
 
 static pid_t status_pid(struct silo_container *c, const char *status)
@@ -168,7 +160,7 @@ static int resolve_rootfs(struct silo_container *c, silo_error_t *err)
         return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, silo_error_t *err)
+int silo_write_pid_file(const char *path, pid_t pid, silo_error_t *err)
 {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid); /* no newline: callers Atoi the file */
@@ -378,7 +370,7 @@ static int do_create(struct silo_container *c, const struct silo_create_opts *o,
         if (r < 0)
                 goto fail;
         if (o->pid_file) {
-                r = write_pid_file(o->pid_file, c->pid, err);
+                r = silo_write_pid_file(o->pid_file, c->pid, err);
                 if (r < 0)
                         goto fail;
         }
@@ -807,101 +799,6 @@ int silo_container_watch(const struct silo_context *ctx, const char *id, struct 
 
 /* ---- run --------------------------------------------------------------------------------- */
 
-static int exit_status(int wstatus)
-{
-        if (WIFEXITED(wstatus))
-                return WEXITSTATUS(wstatus);
-        if (WIFSIGNALED(wstatus))
-                return 128 + WTERMSIG(wstatus);
-        return 255;
-}
-
-/* Every signal a foreground run/exec forwards (all but the synchronous fault signals). */
-static void forwarded_signals(sigset_t *mask)
-{
-        sigfillset(mask);
-        sigdelset(mask, SIGSEGV);
-        sigdelset(mask, SIGBUS);
-        sigdelset(mask, SIGILL);
-        sigdelset(mask, SIGFPE);
-}
-
-static void copy_fd(int from, int to, bool *eof)
-{
-        char buf[8192];
-        ssize_t n = read(from, buf, sizeof(buf));
-        if (n <= 0) {
-                if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                        *eof = true;
-                return;
-        }
-        (void)silo_write_all(to, buf, (size_t)n);
-}
-
-/*
- * Foreground: forward signals to the init, copy terminal I/O, and reap.  We are a subreaper, so
- * the init is our child even when the slow path forked it from an intermediate.
- */
-static int foreground_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err)
-{
-        _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
-        struct termios saved;
-        bool raw = false, in_eof = false, out_eof = false;
-        int status = -1;
-
-        if (sfd < 0)
-                return silo_error_set(err, errno, "signalfd");
-        if (c->pty_master >= 0) {
-                raw = isatty(STDIN_FILENO) && silo_tty_raw(STDIN_FILENO, &saved) == 0;
-                silo_tty_copy_winsize(STDIN_FILENO, c->pty_master);
-        }
-        while (status < 0) {
-                struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {c->pty_master, POLLIN, 0},
-                                        {in_eof ? -1 : STDIN_FILENO, POLLIN, 0}};
-                nfds_t nfds = c->pty_master >= 0 ? 3 : 1;
-
-                if (poll(pfd, nfds, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (pfd[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                                if (si.ssi_signo == SIGCHLD) {
-                                        int ws;
-                                        pid_t p;
-                                        /* as a subreaper we may also reap orphans: only the
-                                         * init's status counts */
-                                        while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
-                                                if (p == c->pid)
-                                                        status = exit_status(ws);
-                                } else if (si.ssi_signo == SIGWINCH) {
-                                        if (c->pty_master >= 0)
-                                                silo_tty_copy_winsize(STDIN_FILENO, c->pty_master);
-                                } else {
-                                        kill(c->pid, (int)si.ssi_signo);
-                                }
-                        }
-                }
-                if (nfds > 1 && (pfd[1].revents & (POLLIN | POLLHUP)) && !out_eof)
-                        copy_fd(c->pty_master, STDOUT_FILENO, &out_eof);
-                if (nfds > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
-                        copy_fd(STDIN_FILENO, c->pty_master, &in_eof);
-        }
-        /* the init is gone: drain what it (or its children) left in the pty */
-        while (c->pty_master >= 0 && !out_eof) {
-                struct pollfd pfd = {c->pty_master, POLLIN, 0};
-                if (poll(&pfd, 1, 100) <= 0)
-                        break;
-                copy_fd(c->pty_master, STDOUT_FILENO, &out_eof);
-        }
-        if (raw)
-                silo_tty_restore(STDIN_FILENO, &saved);
-        *ret_status = status < 0 ? 255 : status;
-        return 0;
-}
-
 /*
  * The rest of a foreground run or restore: wait for the init without holding the container lock
  * (state/kill/delete must work meanwhile), put the signal mask back, then delete the container
@@ -915,7 +812,7 @@ static int foreground_run_end(struct silo_container *c, const sigset_t *mask, co
 
         flock(c->dirfd, LOCK_UN);
         r = is_vm(c) ? silo_sandbox_vm_wait(c, mask, ret_status, err)
-                     : foreground_wait(c, mask, ret_status, err);
+                     : silo_foreground_wait(c, mask, ret_status, err);
         sigprocmask(SIG_SETMASK, old, NULL);
         if (r < 0 || keep)
                 return r;
@@ -941,7 +838,7 @@ int silo_container_run(const struct silo_context *ctx, const struct silo_create_
         if (r < 0)
                 return r;
         /* block the signals we forward before the payload can run, so none is lost */
-        forwarded_signals(&mask);
+        silo_forwarded_signals(&mask);
         if (!o->detach)
                 sigprocmask(SIG_BLOCK, &mask, &old);
         r = do_start(&c, err);
@@ -969,7 +866,7 @@ int silo_container_restore(const struct silo_context *ctx, const struct silo_cre
         container_init(&c, ctx, o->id);
         if (!o->detach)
                 prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        forwarded_signals(&mask);
+        silo_forwarded_signals(&mask);
         if (!o->detach) /* the restored init runs as soon as CRIU lets it go */
                 sigprocmask(SIG_BLOCK, &mask, &old);
         r = do_create(&c, o, !o->detach, err);
@@ -997,277 +894,4 @@ int silo_container_checkpoint(const struct silo_context *ctx, const char *id,
                 return r;
         c.keep_rootfs = true;
         return destroy(&c, err);
-}
-
-/* ---- exec --------------------------------------------------------------------------------- */
-
-/* KEY=VALUE entries of add replace same-key entries of *env (last one wins), or are appended. */
-static void env_merge(char ***env, char *const *add)
-{
-        for (; add && *add; add++) {
-                const char *eq = strchr(*add, '=');
-                size_t klen = eq ? (size_t)(eq - *add) : strlen(*add);
-                bool done = false;
-                for (char **e = *env; e && *e; e++)
-                        if (strncmp(*e, *add, klen) == 0 && ((*e)[klen] == '=' || (*e)[klen] == '\0')) {
-                                free(*e);
-                                *e = silo_xstrdup(*add);
-                                done = true;
-                                break;
-                        }
-                if (!done)
-                        silo_strv_push(env, silo_xstrdup(*add));
-        }
-}
-
-static int parse_id_u32(const char *s, const char *what, uint32_t *ret, silo_error_t *err)
-{
-        uint64_t v;
-        if (silo_parse_u64(s, &v) < 0 || v > UINT32_MAX)
-                return silo_error_set(err, 0, "%s: invalid id '%s'", what, s);
-        *ret = (uint32_t)v;
-        return 0;
-}
-
-/*
- * The process to exec, as runc builds it: --process FILE alone, or the container's own process
- * with the command line and flags applied (terminal only with --tty).
- */
-static int exec_process(struct silo_container *c, const struct silo_exec_opts *o, struct silo_process **ret,
-                        silo_error_t *err)
-{
-        struct silo_process *p;
-        int r;
-
-        if (o->process_path) {
-                _cleanup_free_ char *buf = NULL;
-                size_t len;
-                r = silo_read_file_at(AT_FDCWD, strcmp(o->process_path, "-") ? o->process_path : "/dev/stdin",
-                                      SILO_SPEC_MAX_SIZE, &buf, &len, err);
-                if (r < 0)
-                        return silo_error_wrap(err, "--process");
-                r = silo_process_parse(buf, len, &p, err);
-                if (r < 0)
-                        return r;
-        } else {
-                if (c->spec->process == NULL)
-                        return silo_error_set(err, 0, "container '%s' has no process in its config", c->id);
-                p = TAKE_PTR(c->spec->process);
-                silo_strv_free(p->args);
-                p->args = silo_strv_dup(o->args);
-                if (o->cwd) {
-                        free(p->cwd);
-                        p->cwd = silo_xstrdup(o->cwd);
-                }
-                if (o->apparmor && *o->apparmor) {
-                        free(p->apparmor_profile);
-                        p->apparmor_profile = silo_xstrdup(o->apparmor);
-                }
-                if (o->process_label && *o->process_label) {
-                        free(p->selinux_label);
-                        p->selinux_label = silo_xstrdup(o->process_label);
-                }
-                for (char **cap = o->caps; cap && *cap; cap++) {
-                        int n = silo_cap_from_name(*cap);
-                        if (n < 0) {
-                                silo_process_free(p);
-                                return silo_error_set(err, 0, "--cap: unknown capability '%s'", *cap);
-                        }
-                        p->caps.present = true;
-                        p->caps.bounding |= 1ULL << n;
-                        p->caps.effective |= 1ULL << n;
-                        p->caps.permitted |= 1ULL << n;
-                        /* ambient needs inheritable, which --cap does not add (runc, CVE-2022-29162) */
-                        if (p->caps.inheritable & (1ULL << n))
-                                p->caps.ambient |= 1ULL << n;
-                }
-                env_merge(&p->env, o->env);
-                p->terminal = o->tty > 0;
-                if (o->no_new_privs >= 0)
-                        p->no_new_privileges = o->no_new_privs;
-                if (o->user && *o->user) {
-                        const char *colon = strchr(o->user, ':');
-                        _cleanup_free_ char *uid = silo_xasprintf("%.*s", colon ? (int)(colon - o->user)
-                                                                                    : (int)strlen(o->user),
-                                                                          o->user);
-                        r = parse_id_u32(uid, "--user", &p->user.uid, err);
-                        if (r == 0 && colon)
-                                r = parse_id_u32(colon + 1, "--user", &p->user.gid, err);
-                        if (r < 0) {
-                                silo_process_free(p);
-                                return r;
-                        }
-                }
-                for (char **g = o->additional_gids; g && *g; g++) {
-                        uint32_t gid = 0;
-                        r = parse_id_u32(*g, "--additional-gids", &gid, err);
-                        if (r < 0) {
-                                silo_process_free(p);
-                                return r;
-                        }
-                        p->user.additional_gids = silo_xrealloc(p->user.additional_gids,
-                                                                (p->user.n_additional_gids + 1) * sizeof(gid));
-                        p->user.additional_gids[p->user.n_additional_gids++] = gid;
-                }
-        }
-        if (p->args == NULL || p->args[0] == NULL) {
-                silo_process_free(p);
-                return silo_error_set(err, 0, "process args cannot be empty");
-        }
-        r = silo_process_validate(p, "process", err);
-        if (r == 0 && p->apparmor_profile && *p->apparmor_profile && access("/sys/kernel/security/apparmor", F_OK) < 0)
-                r = silo_error_set(err, 0, "apparmor profile '%s' given but AppArmor is not enabled on this host",
-                                   p->apparmor_profile);
-        if (r == 0 && p->selinux_label && *p->selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
-                r = silo_error_set(err, 0, "SELinux label '%s' given but SELinux is not enabled on this host",
-                                   p->selinux_label);
-        if (r < 0) {
-                silo_process_free(p);
-                return r;
-        }
-        *ret = p;
-        return 0;
-}
-
-/* The cgroup to run in: the container's, or --cgroup SUB below it. */
-static int exec_cgroup(struct silo_container *c, const char *sub, struct silo_cgroup **ret, silo_error_t *err)
-{
-        _cleanup_free_ char *path = NULL;
-
-        *ret = NULL;
-        if (sub == NULL || *sub == '\0')
-                return 0;
-        if (c->cgroup == NULL)
-                return silo_error_set(err, 0, "--cgroup: the container has no cgroup");
-        if (strchr(sub, ':'))
-                return silo_error_set(err, 0, "--cgroup '%s': per-controller paths are not supported, "
-                                                      "give one path below the container's cgroup", sub);
-        if (sub[0] == '/' || strcmp(sub, "..") == 0 || silo_str_has_prefix(sub, "../") || strstr(sub, "/../") ||
-            (strlen(sub) >= 3 && strcmp(sub + strlen(sub) - 3, "/..") == 0))
-                return silo_error_set(err, 0, "--cgroup '%s': must be a relative path below the container's "
-                                                   "cgroup", sub);
-        path = silo_xasprintf("%s/%s", c->state->cgroup_path, sub);
-        if (silo_cgroup_open(path, ret, err) < 0)
-                return silo_error_wrap(err, "--cgroup '%s'", sub);
-        return 0;
-}
-
-int silo_container_exec(const struct silo_context *ctx, const struct silo_exec_opts *o, int *ret_status,
-                        silo_error_t *err)
-{
-        _cleanup_container_ struct silo_container c;
-        struct silo_create_opts copts = {0};
-        struct silo_process *p = NULL;
-        struct silo_cgroup *sub = NULL;
-        _cleanup_close_ int console = -1;
-        sigset_t mask, old;
-        const char *status;
-        int r;
-
-        *ret_status = 0;
-        container_init(&c, ctx, o->id);
-        r = container_load(&c, err);
-        if (r < 0)
-                return r == -ENOENT ? silo_error_set(err, ENOENT, "container does not exist") : r;
-        status = container_status(&c);
-        if (strcmp(status, "stopped") == 0 || strcmp(status, "creating") == 0)
-                return silo_error_set(err, 0, "cannot exec in a %s container", status);
-        if (is_vm(&c) && strcmp(status, "running") != 0)
-                return silo_error_set(err, 0, "cannot exec in a %s vm container", status);
-        if (strcmp(status, "paused") == 0 && !o->ignore_paused)
-                return silo_error_set(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
-        r = exec_process(&c, o, &p, err);
-        if (r == 0 && c.spec->linux_ && c.spec->linux_->seccomp) /* the container's, for both backends */
-                r = silo_seccomp_compile(c.spec->linux_->seccomp, &c.seccomp, err);
-        if (r < 0) {
-                silo_process_free(p);
-                return r;
-        }
-        if (is_vm(&c)) {
-                r = silo_sandbox_vm_exec(&c, o, p, ret_status, err);
-                silo_process_free(p);
-                return r;
-        }
-        copts.console_socket = o->console_socket;
-        c.opts = &copts;
-        if (p->terminal && !o->console_socket && o->detach)
-                r = silo_error_set(err, 0, "cannot allocate tty if silo will detach without setting console socket");
-        else if (o->console_socket && !p->terminal)
-                r = silo_error_set(err, 0, "cannot use console socket if silo will not detach or allocate tty");
-        if (r == 0 && o->console_socket) {
-                console = silo_unix_connect(o->console_socket, err);
-                if (console < 0)
-                        r = silo_error_wrap(err, "--console-socket");
-        }
-        if (r == 0)
-                r = exec_cgroup(&c, o->cgroup, &sub, err);
-        if (r < 0)
-                goto out;
-        /* we do not hold the container lock while the process runs: state/kill/delete must work */
-        flock(c.dirfd, LOCK_UN);
-        forwarded_signals(&mask);
-        if (!o->detach)
-                sigprocmask(SIG_BLOCK, &mask, &old);
-        r = silo_sandbox_ns_exec(&c, p, sub ? sub : c.cgroup, o->preserve_fds, strcmp(status, "paused") == 0, err);
-        if (r == 0 && o->pid_file)
-                r = write_pid_file(o->pid_file, c.pid, err);
-        if (r == 0 && o->pidfd_socket) {
-                _cleanup_close_ int sock = silo_unix_connect(o->pidfd_socket, err);
-                r = sock < 0 ? sock : silo_send_fd(sock, c.pidfd, "pidfd", err);
-                if (r < 0)
-                        silo_error_wrap(err, "--pidfd-socket");
-        }
-        if (r == 0 && console >= 0 && c.pty_master >= 0) {
-                r = silo_send_fd(console, c.pty_master, "/dev/ptmx", err);
-                if (r < 0)
-                        silo_error_wrap(err, "--console-socket");
-                close(c.pty_master);
-                c.pty_master = -1;
-        }
-        SILO_FAULT_POINT("exec.before-wait");
-        if (r < 0 && c.pid > 0) {
-                if (c.pidfd >= 0)
-                        syscall(SYS_pidfd_send_signal, c.pidfd, SIGKILL, NULL, 0);
-                waitpid(c.pid, NULL, 0);
-        }
-        if (r == 0 && !o->detach)
-                r = foreground_wait(&c, &mask, ret_status, err);
-        if (!o->detach)
-                sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-        silo_process_free(p);
-        silo_cgroup_free(sub);
-        return r;
-}
-
-/* ---- signals ----------------------------------------------------------------------------- */
-
-int silo_parse_signal(const char *s)
-{
-        uint64_t n;
-        char up[32];
-        size_t i;
-
-        if (s == NULL || *s == '\0')
-                return SIGTERM;
-        if (silo_parse_u64(s, &n) == 0)
-                return n > 0 && n < (uint64_t)_NSIG ? (int)n : -1;
-        for (i = 0; s[i] && i < sizeof(up) - 1; i++)
-                up[i] = (char)((s[i] >= 'a' && s[i] <= 'z') ? s[i] - 32 : s[i]);
-        up[i] = '\0';
-        const char *name = silo_str_has_prefix(up, "SIG") ? up + 3 : up;
-        if (silo_str_has_prefix(name, "RTMIN") || silo_str_has_prefix(name, "RTMAX")) {
-                int64_t off = 0;
-                const char *rest = name + 5;
-                if (*rest && (silo_parse_i64(rest, &off) < 0))
-                        return -1;
-                int sig = name[4] == 'N' ? SIGRTMIN + (int)off : SIGRTMAX + (int)off;
-                return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
-        }
-        for (int sig = 1; sig < SIGRTMIN; sig++) {
-                const char *abbrev = sigabbrev_np(sig);
-                if (abbrev && strcmp(abbrev, name) == 0)
-                        return sig;
-        }
-        return -1;
 }

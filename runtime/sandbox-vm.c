@@ -43,6 +43,7 @@
 #include "network.h"
 #include "sandbox.h"
 #include "sandbox-vm.h"
+#include "container-internal.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -711,18 +712,6 @@ void silo_sandbox_vm_stop(struct silo_container *c)
         }
 }
 
-static void copy_fd(int from, int to, bool *eof)
-{
-        char buf[8192];
-        ssize_t n = read(from, buf, sizeof(buf));
-        if (n <= 0) {
-                if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                        *eof = true;
-                return;
-        }
-        (void)silo_write_all(to, buf, (size_t)n);
-}
-
 /* Foreground run: wait for the supervisor (its exit status is the container's), forward signals
  * to it, and with a terminal copy between our stdio and the host pty (raw mode meanwhile). */
 int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *ret_status, silo_error_t *err)
@@ -762,15 +751,15 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
                         }
                 }
                 if (pty >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-                        copy_fd(pty, STDOUT_FILENO, &out_eof);
+                        silo_copy_fd(pty, STDOUT_FILENO, &out_eof);
                 if (pty >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)))
-                        copy_fd(STDIN_FILENO, pty, &in_eof);
+                        silo_copy_fd(STDIN_FILENO, pty, &in_eof);
         }
         while (pty >= 0 && !out_eof) { /* what is left in the pty */
                 struct pollfd pfd = {pty, POLLIN, 0};
                 if (poll(&pfd, 1, 100) <= 0)
                         break;
-                copy_fd(pty, STDOUT_FILENO, &out_eof);
+                silo_copy_fd(pty, STDOUT_FILENO, &out_eof);
         }
         if (raw)
                 silo_tty_restore(STDIN_FILENO, &saved);
