@@ -821,11 +821,7 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
                 send_exec_winsize(sock);
         /* the process runs: state/kill/delete must work meanwhile */
         flock(c->dirfd, LOCK_UN);
-        sigfillset(&mask);
-        sigdelset(&mask, SIGSEGV);
-        sigdelset(&mask, SIGBUS);
-        sigdelset(&mask, SIGILL);
-        sigdelset(&mask, SIGFPE);
+        silo_forwarded_signals(&mask);
         sigdelset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, &old);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
