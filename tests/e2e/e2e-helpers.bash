@@ -136,11 +136,12 @@ e2e_in_ns() {
 
 # e2e_pids_naming STRING: pids of processes whose command line contains STRING (our private dir).
 e2e_pids_naming() {
-	local p cmd
-	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-		case "$cmd" in *"$1"*) echo "${p#/proc/}" ;; esac
-	done
+	local f
+	# one grep over every command line (the pattern on stdin, so grep's own does not match)
+	while read -r f; do
+		f=${f#/proc/}
+		echo "${f%/cmdline}"
+	done < <(grep -lsF -f - /proc/[0-9]*/cmdline <<<"$1" 2>/dev/null)
 }
 
 # e2e_kill_pids SIGNAL PID...: signal each pid still alive, then wait up to 5 s for them to go.

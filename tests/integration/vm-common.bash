@@ -48,17 +48,13 @@ vm_bundle() {
 # names $TESTDIR, or one of the ROOTs), each state root empty but for @net without leases, no
 # cgroup of the test (unless ROOTs are given: another node may use it)
 vm_gone() {
-	local p r cmd pat
-	for p in /proc/[0-9]*; do
-		cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-		for pat in "${@/%//}"; do
-			[[ "$cmd" == *"$pat"* ]] && { echo "left behind: ${p#/proc/} $cmd" >&2; return 1; }
-		done
-		if [ $# -eq 0 ] && [[ "$cmd" == *"$TESTDIR"* ]]; then
-			echo "left behind: ${p#/proc/} $cmd" >&2
-			return 1
-		fi
-	done
+	local f r pats=$TESTDIR
+	[ $# -eq 0 ] || pats=$(printf '%s/\n' "$@")
+	# one grep over every command line (patterns on stdin, so grep's own does not match)
+	while read -r f; do
+		echo "left behind: ${f//[!0-9]/} $(tr '\0' ' ' <"$f" 2>/dev/null)" >&2
+		return 1
+	done < <(grep -lsF -f - /proc/[0-9]*/cmdline <<<"$pats" 2>/dev/null)
 	for r in "${@:-$ROOT}"; do
 		[ -d "$r" ] || continue
 		[ -z "$(ls -A "$r" | grep -vx '@net')" ] || { ls -la "$r" >&2; return 1; }
