@@ -234,9 +234,11 @@ int silo_vm_guest_config(struct silo_container *c, struct vm_plan *p, struct sil
         return seccomp_config(c->seccomp, b, err);
 }
 
-int silo_vm_exec_config(const struct silo_process *p, const struct silo_seccomp_prog *prog,
+int silo_vm_exec_config(const struct silo_process *p, const struct silo_seccomp_prog *prog, bool detach,
                         struct silo_buf *b, silo_error_t *err)
 {
         process_config(p, b);
+        if (detach)
+                kv(b, "detach", "1");
         return seccomp_config(prog, b, err);
 }

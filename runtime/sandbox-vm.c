@@ -768,9 +768,10 @@ int silo_sandbox_vm_wait(struct silo_container *c, const sigset_t *mask, int *re
 }
 
 /*
- * exec: one session on the supervisor's socket.  Foreground only (the process lives in the
- * guest: there is no host pid for --pid-file / -d); exit status as the guest reports it (a
- * command that cannot be run: 127/126 with the reason on stderr).
+ * exec: one session on the supervisor's socket; exit status as the guest reports it (a command
+ * that cannot be run: 127/126 with the reason on stderr).  The process lives in the guest:
+ * there is no host pid for --pid-file / --pidfd-socket.  exec -d (exec_detached) returns once
+ * the guest has execve()d the process, whose stdio is /dev/null there.
  */
 /* exec -t: our terminal's size to the session's pty in the guest (the supervisor adds the id) */
 static void send_exec_winsize(int sock)
@@ -785,6 +786,32 @@ static void send_exec_winsize(int sock)
         (void)silo_vm_send(sock, SILO_VM_RESIZE, 0, rc, sizeof(rc));
 }
 
+/*
+ * exec -d: wait for the guest's word on the process (STARTED, or ERROR with the reason), then
+ * tell the supervisor to keep the session when we hang up.  No lock is held meanwhile; a VM
+ * that stops first is an error.
+ */
+static int exec_detached(int sock, int *ret_status, silo_error_t *err)
+{
+        for (;;) {
+                struct silo_vm_hdr h;
+                _cleanup_free_ char *f = silo_vm_recv(sock, &h);
+                if (f == NULL)
+                        return silo_error_set(err, 0, "exec failed: the VM stopped");
+                if (h.type == SILO_VM_ERROR)
+                        return silo_error_set(err, 0, "exec failed: %.*s", (int)h.len, f);
+                if (h.type == SILO_VM_EXIT) /* an agent that does not know "detach" */
+                        return silo_error_set(err, 0, "exec failed: the process ended before it was detached");
+                if (h.type != SILO_VM_STARTED)
+                        continue;
+                int r = silo_vm_send(sock, SILO_VM_DETACH, 0, NULL, 0);
+                if (r < 0)
+                        return silo_error_set(err, -r, "exec: send to the VM's supervisor");
+                *ret_status = 0;
+                return 0;
+        }
+}
+
 int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *o,
                          const struct silo_process *p, int *ret_status, silo_error_t *err)
 {
@@ -797,23 +824,27 @@ int silo_sandbox_vm_exec(struct silo_container *c, const struct silo_exec_opts *
         int in = STDIN_FILENO, status = -1, r = 0;
         char buf[16384];
 
-        if (o->detach || o->pid_file || o->pidfd_socket)
+        if (o->pid_file || o->pidfd_socket)
                 return silo_error_set(err, 0,
-                                      "exec: -d, --pid-file and --pidfd-socket are not supported by the "
-                                      "vm sandbox (the process has no host pid)");
+                                      "exec: --pid-file and --pidfd-socket are not supported by the vm "
+                                      "sandbox (the process has no host pid)");
         if (p->terminal && o->console_socket)
                 return silo_error_set(err, EOPNOTSUPP,
                                       "exec: --console-socket is not supported by the vm sandbox yet (a "
                                       "terminal on silo's own stdio is)");
+        if (p->terminal && o->detach) /* runc's words */
+                return silo_error_set(err, 0, "cannot allocate tty if silo will detach without setting console socket");
         sock = silo_unix_connect(path, err);
         if (sock < 0)
                 return silo_error_wrap(err, "exec: the VM's supervisor");
-        r = silo_vm_exec_config(p, c->seccomp, &config, err);
+        r = silo_vm_exec_config(p, c->seccomp, o->detach, &config, err);
         if (r == 0 && (r = silo_vm_send(sock, SILO_VM_EXEC, 0, config.data, (uint32_t)config.len)) < 0)
                 silo_error_set(err, -r, "exec: send to the VM's supervisor");
         silo_buf_free(&config);
         if (r < 0)
                 return r;
+        if (o->detach)
+                return exec_detached(sock, ret_status, err);
         /* -t: the guest's pty does the line discipline, ours passes bytes; its size follows ours */
         if (p->terminal && isatty(STDIN_FILENO))
                 raw = silo_tty_raw(STDIN_FILENO, &saved) == 0;

@@ -45,7 +45,7 @@ int64_t silo_vm_memory_limit(const struct silo_container *c);
 int silo_vm_guest_config(struct silo_container *c, struct vm_plan *p, struct silo_buf *b, silo_error_t *err);
 struct silo_seccomp_prog;
 struct silo_process;
-int silo_vm_exec_config(const struct silo_process *p, const struct silo_seccomp_prog *prog,
+int silo_vm_exec_config(const struct silo_process *p, const struct silo_seccomp_prog *prog, bool detach,
                         struct silo_buf *b, silo_error_t *err);
 /* Raise the container cgroup's memory limit so the VMM fits (guest RAM + overhead). */
 int silo_vm_fit_host_limit(struct silo_container *c, uint64_t guest_mib, silo_error_t *err);

@@ -288,6 +288,8 @@ static void parse_config(char *buf, size_t len, struct config *c)
                         c->readonly = strcmp(val, "1") == 0;
                 } else if (strcmp(key, "terminal") == 0) {
                         c->terminal = strcmp(val, "1") == 0;
+                } else if (strcmp(key, "detach") == 0) {
+                        c->detach = strcmp(val, "1") == 0;
                 } else if (strcmp(key, "caps") == 0) {
                         unsigned long long v[5] = {0};
                         /* fails closed: a set that does not parse is an empty one */
@@ -508,8 +510,11 @@ static void setup_cgroup(const struct config *c)
                 write_str("/sys/fs/cgroup/ctr/pids.max", c->pids);
 }
 
-/* The process: stdio pipes in, settings applied, exec.  Errors go to its stderr, exit 127/126. */
-static __attribute__((noreturn)) void child(const struct config *c, int in, int out, int errfd)
+/*
+ * The process: stdio pipes in, settings applied, exec.  Errors go to its stderr, exit 127/126;
+ * and to ack (-1: none), a close-on-exec pipe that sees EOF alone once execve succeeded.
+ */
+static __attribute__((noreturn)) void child(const struct config *c, int in, int out, int errfd, int ack)
 {
         const char *what = "setsid";
         sigset_t none;
@@ -572,10 +577,16 @@ static __attribute__((noreturn)) void child(const struct config *c, int in, int 
         if (c->seccomp && c->nnp && !agent_seccomp_load(c))
                 goto fail;
         execvp(c->args[0], c->args);
-        dprintf(2, "exec '%s': %s\n", c->args[0], strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
+        int e = errno;
+        dprintf(2, "exec '%s': %s\n", c->args[0], strerror(e));
+        if (ack >= 0)
+                dprintf(ack, "exec '%s': %s", c->args[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
 fail:
-        dprintf(2, "%s: %s\n", what, strerror(errno));
+        e = errno;
+        dprintf(2, "%s: %s\n", what, strerror(e));
+        if (ack >= 0)
+                dprintf(ack, "%s: %s", what, strerror(e));
         _exit(127);
 }
 
@@ -616,7 +627,7 @@ static struct session *find(uint32_t id)
 
 static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
 {
-        int in[2], out[2], errp[2], slot = -1;
+        int in[2], out[2], errp[2], ack[2] = {-1, -1}, slot = -1;
         struct session *s;
 
         for (int i = 0; i < MAX_SESSIONS && slot < 0; i++)
@@ -628,7 +639,18 @@ static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
                 free(config_buf);
                 return;
         }
-        if (cfg->terminal) {
+        if (cfg->detach && id != 0) { /* exec -d: nobody reads its output or writes its input */
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null < 0 || pipe2(ack, O_CLOEXEC) < 0) {
+                        send_frame(SILO_VM_ERROR, id, "open /dev/null", 14);
+                        if (null >= 0)
+                                close(null);
+                        free(config_buf);
+                        return;
+                }
+                in[0] = out[1] = errp[1] = null;
+                in[1] = out[0] = errp[0] = -1;
+        } else if (cfg->terminal) {
                 int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
                 if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0) {
                         if (id == 0)
@@ -657,8 +679,22 @@ static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
         if (s->pid < 0)
                 fatal("fork");
         if (s->pid == 0)
-                child(&s->cfg, in[0], out[1], errp[1]);
-        if (!cfg->terminal) {
+                child(&s->cfg, in[0], out[1], errp[1], ack[1]);
+        if (ack[0] >= 0) { /* detached: /dev/null once, and whether execve succeeded */
+                char msg[512];
+                size_t got = 0;
+                ssize_t r;
+                close(in[0]);
+                close(ack[1]);
+                while (got < sizeof(msg) - 1 &&
+                       ((r = read(ack[0], msg + got, sizeof(msg) - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+                        got += r > 0 ? (size_t)r : 0;
+                close(ack[0]);
+                if (got > 0)
+                        send_frame(SILO_VM_ERROR, id, msg, (uint32_t)got);
+                else
+                        send_frame(SILO_VM_STARTED, id, NULL, 0);
+        } else if (!cfg->terminal) {
                 close(in[0]);
                 close(out[1]);
                 close(errp[1]);

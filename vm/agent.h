@@ -23,6 +23,7 @@ struct config {
         char *memory, *pids;
         char *net; /* "ADDRESS NETMASK GATEWAY" for eth0, or NULL: loopback only */
         bool terminal;
+        bool detach;   /* exec -d: stdio on /dev/null, STARTED once execve succeeded */
         bool readonly; /* root.readonly: the erofs image is the root, no overlay */
         bool caps;     /* process.capabilities given: the five sets below */
         uint64_t cap_bnd, cap_eff, cap_inh, cap_prm, cap_amb;

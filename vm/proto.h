@@ -20,9 +20,13 @@
  *   guest -> ERROR    a message; the agent cannot go on (host reports it and stops the VMM);
  *                     for a session > 0: that exec failed (the session is over)
  *   host  -> EXEC     (session n > 0) start another process: CONFIG's keys (arg, env, cwd,
- *                     uid, gid, gid+, rlimit, terminal, caps, nnp, seccomp); then
+ *                     uid, gid, gid+, rlimit, terminal, caps, nnp, seccomp, detach); then
  *                     STDIN/STDOUT/STDERR/SIGNAL/EXIT
  *   host  -> RESIZE   u16 rows, u16 cols: the session's terminal window size
+ *   exec -d: the EXEC carries "detach" "1": the process's stdio is /dev/null in the guest, and
+ *            the guest answers STARTED once execve() succeeded (ERROR with the reason if not);
+ *            the client then sends DETACH to the supervisor (never forwarded) and hangs up: the
+ *            supervisor leaves the process running and drops the session's later frames
  *
  * CONFIG keys (repeatable where it makes sense): arg, env, cwd, uid, gid, gid+ (additional),
  * hostname, rlimit ("RESOURCE SOFT HARD" as numbers, RLIM_INFINITY = -1), memory (bytes, the
@@ -54,6 +58,8 @@ enum silo_vm_msg {
         SILO_VM_ERROR = 9,
         SILO_VM_EXEC = 10,
         SILO_VM_RESIZE = 11,
+        SILO_VM_STARTED = 12, /* guest: a detached exec session's process was execve()d */
+        SILO_VM_DETACH = 13,  /* exec client: its session outlives the connection */
 };
 
 struct silo_vm_hdr {

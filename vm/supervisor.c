@@ -373,6 +373,7 @@ static void send_winsize(int ctl)
 static struct {
         int fd;
         uint32_t id;
+        bool detached; /* exec -d: the process outlives this connection */
 } clients[MAX_CLIENTS];
 static uint32_t next_id = 1;
 
@@ -395,6 +396,7 @@ static void client_accept(int lfd)
                 if (clients[i].fd < 0) {
                         clients[i].fd = fd;
                         clients[i].id = next_id++;
+                        clients[i].detached = false;
                         return;
                 }
         (void)silo_vm_send(fd, SILO_VM_ERROR, 0, "too many exec sessions", 22);
@@ -407,8 +409,12 @@ static void client_frame(int i, int ctl)
         struct silo_vm_hdr h;
         _cleanup_free_ char *f = silo_vm_recv(clients[i].fd, &h);
 
-        if (f == NULL) { /* silo exec went away: so does its process */
-                client_close(i, true, ctl);
+        if (f == NULL) { /* silo exec went away: so does its process, unless it was exec -d */
+                client_close(i, !clients[i].detached, ctl);
+                return;
+        }
+        if (h.type == SILO_VM_DETACH) {
+                clients[i].detached = true;
                 return;
         }
         if (h.type == SILO_VM_EXEC || h.type == SILO_VM_STDIN || h.type == SILO_VM_SIGNAL ||

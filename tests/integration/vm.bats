@@ -169,7 +169,7 @@ from-stdin"
 	vm_gone
 }
 
-@test "vm: annotation io.silo.sandbox=vm selects the VM; exec; kill TERM stops it" {
+@test "vm: annotation io.silo.sandbox=vm selects the VM; exec, exec -t, exec -d; kill TERM stops it" {
 	# root without noNewPrivileges: the filter goes in before the uid switch (it needs CAP_SYS_ADMIN)
 	update_config '.annotations = {"io.silo.sandbox": "vm"} | .process.capabilities = {"bounding": ["CAP_KILL"],
 		"effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]} | .process.noNewPrivileges = false |
@@ -221,9 +221,24 @@ kill-denied"
 		assert_line --partial "33 77"
 		assert_line --partial "got typed"
 	fi
-	silo exec -d v1 sh
+	# exec -d: back once the guest has exec'd it; it outlives this silo; stdio is /dev/null there
+	silo exec -d v1 sh -c 'echo started >/tmp/d; echo lost; sleep 2; echo later >>/tmp/d; : >/tmp/e; exec sleep 1000'
+	assert_success
+	assert_output ""
+	retry 100 0.2 "$SILO_BIN" --root "$ROOT" exec v1 cat /tmp/e
+	silo exec v1 cat /tmp/d
+	assert_output "started
+later"
+	silo exec -d v1 /nonexistent
+	assert_failure
+	assert_output --partial "exec '/nonexistent': No such file or directory"
+	silo exec -d --pid-file "$TESTDIR/p" v1 sh
 	assert_failure
 	assert_output --partial "not supported by the vm sandbox"
+	silo exec -d -t v1 sh
+	assert_failure
+	assert_output --partial "cannot allocate tty if silo will detach without setting console socket"
+	# the detached process dies with the container's (like a pid namespace's): the VM stops
 	silo kill v1 TERM
 	assert_success
 	wait_for_output 100 0.1 '^got-term$'
