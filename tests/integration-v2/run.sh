@@ -14,7 +14,6 @@
 # tmpfs, unless the source tree is BUILDDIR itself).
 #
 # Environment: SILO_BIN, SILO_TESTINIT (default: in BUILDDIR), TESTS_FILTER (bats --filter),
-# SILO_VM_FILES (space-separated .bats names of the suite: only those),
 # SILO_VM_SUITE (the bats directory, default tests/integration-v2; tests/integration-systemd/run.sh),
 # SILO_VM_TIMEOUT (whole run, default 3600 s: the checkpoint and migrate suites under TCG), SILO_VM_MEM (MB, default 1024), and the
 # SILO_VM_* variables of run-in-guest.
@@ -54,13 +53,7 @@ done
 # --timing: each TAP line ends with the test's duration, so a slow CI run shows where its time went
 args=(--tap --timing)
 [ -z "${TESTS_FILTER:-}" ] || args+=(--filter "$TESTS_FILTER")
-# SILO_VM_FILES: only these .bats files of the suite (names), so that two guests can share it
-targets=("$suite")
-if [ -n "${SILO_VM_FILES:-}" ]; then
-	targets=()
-	for f in $SILO_VM_FILES; do targets+=("$suite/$f"); done
-fi
-echo "# ${suite##*/}: bats ${args[*]} ${SILO_VM_FILES:-$suite} in a VM (SILO_BIN=$SILO_BIN)"
+echo "# ${suite##*/}: bats ${args[*]} $suite in a VM (SILO_BIN=$SILO_BIN)"
 
 tap_seen=0 last='' planned=0
 while IFS= read -r line; do
@@ -88,7 +81,7 @@ while IFS= read -r line; do
 done < <("$SRC/tests/vm/run-in-guest" --share-rw "$build" --timeout "${SILO_VM_TIMEOUT:-3600}" \
 	--mem "${SILO_VM_MEM:-1024}" --env "SILO_BIN=$SILO_BIN" --env "SILO_TESTINIT=$SILO_TESTINIT" \
 	--env "BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}" \
-	-- bats "${args[@]}" "${targets[@]}" 2>&1
+	-- bats "${args[@]}" "$suite" 2>&1
 	echo "# run-in-guest exit status $?")
 
 # the last line read is our own status marker (printed above with the rest)
