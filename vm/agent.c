@@ -642,7 +642,8 @@ static void spawn(uint32_t id, char *config_buf, const struct config *cfg)
         if (cfg->detach && id != 0) { /* exec -d: nobody reads its output or writes its input */
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null < 0 || pipe2(ack, O_CLOEXEC) < 0) {
-                        send_frame(SILO_VM_ERROR, id, "open /dev/null", 14);
+                        const char *m = null < 0 ? "exec -d: open /dev/null" : "exec -d: pipe";
+                        send_frame(SILO_VM_ERROR, id, m, (uint32_t)strlen(m));
                         if (null >= 0)
                                 close(null);
                         free(config_buf);
